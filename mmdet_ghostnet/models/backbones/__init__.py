@@ -1,0 +1,3 @@
+from .ghostnet import GhostNet
+
+__all__ = ['GhostNet']

@@ -1,0 +1,83 @@
+"""Read GhostNet checkpoints in the official / timm layout and load them strictly into :class:`GhostNet`."""
+import re
+from typing import Dict, List, Optional
+
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch import Tensor, nn
+
+# The ImageNet classifier: never part of a detection backbone.
+HEAD_PREFIXES = ('conv_head.', 'classifier.')
+# Written into every module by the thop profiler.
+PROFILER_SUFFIXES = ('total_ops', 'total_params')
+
+
+def read_official_state_dict(checkpoint: str,
+                             prefix: Optional[str] = None,
+                             map_location: str = 'cpu') -> Dict[str, Tensor]:
+    """Return the backbone tensors of ``checkpoint`` under official GhostNet names.
+
+    Accepts a bare state dict or one wrapped in ``state_dict``/``model``; strips a DataParallel ``module.``
+    prefix, thop's ``total_ops``/``total_params`` entries and, if given, keeps only keys under ``prefix``
+    (e.g. ``'backbone.'`` for a whole-detector checkpoint), with the prefix removed.
+    """
+    loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
+    state_dict = loaded
+    for wrapper in ('state_dict', 'model'):
+        if isinstance(state_dict, dict) and isinstance(state_dict.get(wrapper), dict):
+            state_dict = state_dict[wrapper]
+    if not isinstance(state_dict, dict) or not state_dict:
+        raise ValueError(f'checkpoint={checkpoint!r} holds no state dict (found {type(loaded).__name__})')
+    if all(key.startswith('module.') for key in state_dict):
+        state_dict = {key[len('module.'):]: value for key, value in state_dict.items()}
+    if prefix:
+        prefix = prefix if prefix.endswith('.') else prefix + '.'
+        selected = {key[len(prefix):]: value for key, value in state_dict.items() if key.startswith(prefix)}
+        if not selected:
+            raise ValueError(f'prefix={prefix!r} matches no key of checkpoint={checkpoint!r}; '
+                             f'its first keys are {sorted(state_dict)[:5]}')
+        state_dict = selected
+    return {
+        key: value
+        for key, value in state_dict.items()
+        if not key.endswith(PROFILER_SUFFIXES) and not key.startswith(HEAD_PREFIXES)
+    }
+
+
+def load_official_weights(model: nn.Module,
+                          checkpoint: str,
+                          prefix: Optional[str] = None,
+                          map_location: str = 'cpu') -> None:
+    """Load ``checkpoint`` into a ``GhostNet`` strictly; raise ``ValueError`` listing any key that does not fit.
+
+    Keys of stage groups that ``model`` does not build (those after its last ``out_indices``) are ignored, as is
+    the classifier head; BatchNorm ``num_batches_tracked`` counters may be absent.
+    """
+    state_dict = read_official_state_dict(checkpoint, prefix, map_location)
+    num_groups = len(model.blocks)
+    state_dict = {
+        key: value
+        for key, value in state_dict.items()
+        if not (match := re.match(r'blocks\.(\d+)\.', key)) or int(match.group(1)) < num_groups
+    }
+    model_state = model.state_dict()
+    mismatched = [
+        f'{key}: checkpoint {tuple(value.shape)} vs model {tuple(model_state[key].shape)}'
+        for key, value in state_dict.items() if key in model_state and value.shape != model_state[key].shape
+    ]
+    if mismatched:
+        raise ValueError(f'checkpoint={checkpoint!r} does not fit {type(model).__name__}'
+                         f'(widen_factor={getattr(model, "widen_factor", "?")}): {len(mismatched)} tensors differ '
+                         f'in shape, e.g. {_shorten(mismatched, 3)}. Set widen_factor to the width the checkpoint '
+                         'was trained with (the official release is 1.0x).')
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    missing = [key for key in missing if not key.endswith('num_batches_tracked')]
+    if missing or unexpected:
+        raise ValueError(f'checkpoint={checkpoint!r} does not match {type(model).__name__}: '
+                         f'unexpected keys {_shorten(unexpected)}, missing keys {_shorten(missing)}. Is it a '
+                         'GhostNet V1 checkpoint of the same widen_factor? A whole-detector checkpoint needs '
+                         "prefix='backbone.'.")
+
+
+def _shorten(keys: List[str], limit: int = 12) -> str:
+    """``keys`` as a list, cut after ``limit`` entries with the total count."""
+    return f'{keys[:limit]}' + (f' (+{len(keys) - limit} more)' if len(keys) > limit else '')

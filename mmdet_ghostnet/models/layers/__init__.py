@@ -1,0 +1,10 @@
+from .conv_norm_act import conv_norm_act
+from .ghost_bottleneck import GhostBottleneck
+from .ghost_module import GhostModule
+from .ghost_separable_conv import GhostSeparableConv
+from .make_divisible import make_divisible
+from .squeeze_excite import SqueezeExcite
+
+__all__ = [
+    'conv_norm_act', 'GhostBottleneck', 'GhostModule', 'GhostSeparableConv', 'make_divisible', 'SqueezeExcite'
+]

@@ -1,0 +1,3 @@
+from .ghost_fpn import GhostFPN
+
+__all__ = ['GhostFPN']

@@ -1,0 +1,24 @@
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_scope():
+    """Fixed seed for every test; mmdet as the default registry scope, as in a detection run."""
+    torch.manual_seed(0)
+    init_default_scope('mmdet')
+
+
+@pytest.fixture
+def build_from_config():
+    """Build a model from a config dict after importing the plugin through ``custom_imports``, as a user would."""
+    from mmdet.registry import MODELS
+
+    def build(model_cfg: dict):
+        cfg = Config(dict(custom_imports=dict(imports=['mmdet_ghostnet'], allow_failed_imports=False),
+                          model=model_cfg))
+        return MODELS.build(cfg.model)
+
+    return build

@@ -1,0 +1,35 @@
+"""timm's GhostNet V1 as an independent oracle: same architecture, same parameter names, separate code."""
+import torch
+from timm.models.ghostnet import _create_ghostnet
+from torch import Tensor, nn
+
+WIDTHS = (0.5, 1.0, 1.1, 1.3)
+
+
+def timm_ghostnet(width: float, randomise: bool = True) -> nn.Module:
+    """timm's GhostNet at ``width`` in eval mode; ``randomise`` draws non-trivial BN statistics and affines."""
+    model = _create_ghostnet(f'ghostnet_{round(width * 100):03d}', width=width, pretrained_cfg={}).eval()
+    if randomise:
+        with torch.no_grad():
+            for module in model.modules():
+                if isinstance(module, nn.BatchNorm2d):
+                    module.running_mean.uniform_(-0.5, 0.5)
+                    module.running_var.uniform_(0.5, 2.0)
+                    module.weight.uniform_(0.5, 1.5)
+                    module.bias.uniform_(-0.3, 0.3)
+    return model
+
+
+def timm_stage_outputs(model: nn.Module, x: Tensor) -> list:
+    """Outputs of the stem and of every ``blocks.i``, in order (the 11 stages of the plugin's GhostNet)."""
+    x = model.act1(model.bn1(model.conv_stem(x)))
+    outs = [x]
+    for group in model.blocks:
+        x = group(x)
+        outs.append(x)
+    return outs
+
+
+def timm_logits_from_features(model: nn.Module, features: Tensor) -> Tensor:
+    """timm's classifier head (pool, conv_head, act, flatten, linear) applied to a blocks.9 output."""
+    return model.classifier(model.flatten(model.act2(model.conv_head(model.global_pool(features)))))
