@@ -1,0 +1,39 @@
+"""Deploy mode: fold every BatchNorm into the conv before it, for faster inference with the same outputs.
+
+Use it on a backbone, a neck or a whole detector after its weights are loaded::
+
+    from mmdet_ghostnet.deploy import fuse_for_deploy
+    detector = fuse_for_deploy(detector)
+
+or from a config / the command line: ``custom_hooks = [dict(type='FuseConvBNHook')]`` or
+``tools/test.py ... --deploy``, which fold the model before testing starts. A folded model is for inference only.
+"""
+import torch
+from mmcv.cnn import fuse_conv_bn
+from mmdet.registry import HOOKS
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from torch import nn
+
+
+def fuse_for_deploy(model: nn.Module) -> nn.Module:
+    """Switch ``model`` to eval mode and fold each BatchNorm that follows a conv into it (in place).
+
+    ``y = bn(conv(x))`` becomes one conv with weight ``w * g / sqrt(var + eps)`` and bias
+    ``(b - mean) * g / sqrt(var + eps) + beta``; the BatchNorm is replaced by ``nn.Identity``.
+    """
+    model.eval()
+    with torch.no_grad():
+        fuse_conv_bn(model)
+    return model
+
+
+@HOOKS.register_module()
+class FuseConvBNHook(Hook):
+    """Fold BatchNorms into convs right before testing (after the checkpoint is loaded)."""
+
+    priority = 'VERY_LOW'
+
+    def before_test(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        fuse_for_deploy(model)

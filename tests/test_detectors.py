@@ -1,0 +1,189 @@
+"""Detector configs and the train/test tools end to end, on a tiny generated COCO set (CPU)."""
+import json
+import math
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import mmdet
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmengine.config import Config
+
+from mmdet_ghostnet import GhostFPN, GhostNet
+from timm_oracle import timm_ghostnet
+
+REPO = Path(__file__).parents[1]
+CONFIGS = sorted((REPO / 'configs').glob('*.py')) + sorted((REPO / 'configs' / 'demo').glob('*.py'))
+RETINANET_DEMO = REPO / 'configs' / 'demo' / 'retinanet_ghostnet_fpn_demo.py'
+FASTER_RCNN_DEMO = REPO / 'configs' / 'demo' / 'faster-rcnn_ghostnet_fpn_demo.py'
+MMDET_TOOLS = Path(mmdet.__file__).parent / '.mim' / 'tools'
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=lambda p: p.name)
+def test_config_builds_with_neck_fitting_backbone(config):
+    cfg = Config.fromfile(config)
+    assert cfg.custom_imports.imports == ['mmdet_ghostnet']
+    model = MODELS.build(cfg.model)
+    assert isinstance(model.backbone, GhostNet) and isinstance(model.neck, GhostFPN)
+    assert list(model.neck.in_channels) == list(model.backbone.out_channels)
+    model.init_weights()
+    with torch.no_grad():
+        features = model.eval().extract_feat(torch.randn(1, 3, 160, 224))
+    assert len(features) == cfg.model.neck.num_outs
+    assert [f.shape[-2:] for f in features][0] == (math.ceil(160 / 2**(model.neck.start_level + 2)),
+                                                   math.ceil(224 / 2**(model.neck.start_level + 2)))
+
+
+def test_paper_configs_use_width_1_1_and_the_paper_taps():
+    for name in ('retinanet_ghostnet_fpn_coco.py', 'faster-rcnn_ghostnet_fpn_coco.py'):
+        cfg = Config.fromfile(REPO / 'configs' / name)
+        assert cfg.model.backbone.widen_factor == 1.1
+        assert tuple(cfg.model.backbone.out_indices) == (3, 5, 7, 9)
+        assert cfg.train_cfg.max_epochs == 12
+        assert cfg.train_dataloader.dataset.data_root == 'data/coco/'
+
+
+def test_imagenet_weights_through_cfg_options(tmp_path):
+    oracle = timm_ghostnet(1.0)
+    path = tmp_path / 'state_dict_73.98.pth'
+    torch.save(oracle.state_dict(), path)
+    cfg = Config.fromfile(REPO / 'configs' / 'retinanet_ghostnet-1.0x_fpn_coco.py')
+    cfg.merge_from_dict({'model.backbone.init_cfg.checkpoint': str(path)})
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    for key, value in model.backbone.state_dict().items():
+        assert torch.equal(value, oracle.state_dict()[key]), key
+
+
+# ----------------------------------------------------------------------------------------------- tools
+def tiny_run_options(data_root: Path, score_thr_key: str) -> list:
+    """``--cfg-options`` that point a demo config at the tiny set and make one epoch a few iterations."""
+    options = [
+        f'{split}_dataloader.dataset.data_root={data_root}/' for split in ('train', 'val', 'test')
+    ] + [f'{split}_evaluator.ann_file={data_root}/annotations/instances_val.json' for split in ('val', 'test')]
+    for split in ('train', 'val', 'test'):
+        options += [f'{split}_dataloader.batch_size=4', f'{split}_dataloader.num_workers=0',
+                    f'{split}_dataloader.persistent_workers=False']
+    return options + [
+        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1', 'randomness.seed=0', f'{score_thr_key}=0.0'
+    ]
+
+
+def run(script, *args, expect_ok=True):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True,
+                            cwd=REPO, env=env, timeout=600)
+    if expect_ok:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def scalars(work_dir: Path) -> list:
+    """The records of mmengine's ``vis_data/scalars.json`` files under ``work_dir``."""
+    return [json.loads(line) for f in sorted(work_dir.glob('*/vis_data/scalars.json')) for line in f.open()]
+
+
+@pytest.fixture(scope='module')
+def tiny_data(tmp_path_factory):
+    sys.path.insert(0, str(REPO / 'tools'))
+    from make_demo_data import make_demo_dataset
+    root = tmp_path_factory.mktemp('data') / 'demo'
+    make_demo_dataset(root, num_train=16, num_val=8, image_size=96, seed=1)
+    return root
+
+
+@pytest.fixture(scope='module')
+def trained(tiny_data, tmp_path_factory):
+    """One epoch (4 iterations) of the RetinaNet demo config through tools/train.py."""
+    work_dir = tmp_path_factory.mktemp('retinanet')
+    options = tiny_run_options(tiny_data, 'model.test_cfg.score_thr')
+    run(REPO / 'tools' / 'train.py', RETINANET_DEMO, '--work-dir', work_dir, '--cfg-options', *options)
+    return work_dir, options
+
+
+def test_train_gives_finite_losses_checkpoint_and_coco_map(trained):
+    work_dir, _ = trained
+    records = scalars(work_dir)
+    losses = [r['loss'] for r in records if 'loss' in r]
+    assert len(losses) == 4 and all(math.isfinite(x) for x in losses)
+    assert any('coco/bbox_mAP' in r and 0 <= r['coco/bbox_mAP'] <= 1 for r in records)
+    checkpoint = torch.load(work_dir / 'epoch_1.pth', weights_only=True)
+    assert checkpoint['meta']['iter'] == 4 and checkpoint['meta']['epoch'] == 1
+
+
+def test_resume_continues_from_the_saved_iteration(trained, tmp_path):
+    work_dir, options = trained
+    resumed_dir = tmp_path / 'resumed'
+    resumed_dir.mkdir()
+    (resumed_dir / 'epoch_1.pth').write_bytes((work_dir / 'epoch_1.pth').read_bytes())
+    result = run(REPO / 'tools' / 'train.py', RETINANET_DEMO, '--work-dir', resumed_dir, '--resume',
+                 resumed_dir / 'epoch_1.pth', '--cfg-options', *options, 'train_cfg.max_epochs=2')
+    assert 'resumed epoch: 1, iter: 4' in result.stdout + result.stderr
+    iters = [r['iter'] for r in scalars(resumed_dir) if 'loss' in r]
+    assert iters == [5, 6, 7, 8]
+    assert torch.load(resumed_dir / 'epoch_2.pth', weights_only=True)['meta']['iter'] == 8
+
+
+def test_test_tool_evaluates_a_saved_checkpoint(trained, tmp_path):
+    work_dir, options = trained
+    out = tmp_path / 'predictions.pkl'
+    result = run(REPO / 'tools' / 'test.py', RETINANET_DEMO, work_dir / 'epoch_1.pth', '--work-dir', tmp_path,
+                 '--out', out, '--cfg-options', *options)
+    assert "'coco/bbox_mAP':" in result.stdout
+    with open(out, 'rb') as f:
+        predictions = pickle.load(f)
+    assert len(predictions) == 8
+
+
+def test_deploy_flag_gives_the_same_metrics(trained, tmp_path):
+    work_dir, options = trained
+    metrics = []
+    for extra in ([], ['--deploy']):
+        result = run(REPO / 'tools' / 'test.py', RETINANET_DEMO, work_dir / 'epoch_1.pth', '--work-dir', tmp_path,
+                     *extra, '--cfg-options', *options)
+        metrics.append([line for line in result.stdout.splitlines() if line.startswith('metrics:')])
+    assert metrics[0] and metrics[0] == metrics[1]
+
+
+def test_mmdetection_own_tools_work_with_our_config(trained, tmp_path):
+    _, options = trained
+    run(MMDET_TOOLS / 'train.py', RETINANET_DEMO, '--work-dir', tmp_path, '--cfg-options', *options)
+    result = run(MMDET_TOOLS / 'test.py', RETINANET_DEMO, tmp_path / 'epoch_1.pth', '--work-dir', tmp_path / 'test',
+                 '--cfg-options', *options)
+    assert 'coco/bbox_mAP' in result.stdout + result.stderr
+
+
+def test_faster_rcnn_trains_and_evaluates(tiny_data, tmp_path):
+    options = tiny_run_options(tiny_data, 'model.test_cfg.rcnn.score_thr')
+    run(REPO / 'tools' / 'train.py', FASTER_RCNN_DEMO, '--work-dir', tmp_path, '--cfg-options', *options)
+    records = scalars(tmp_path)
+    assert all(math.isfinite(r['loss']) for r in records if 'loss' in r)
+    assert any('coco/bbox_mAP' in r for r in records)
+
+
+@pytest.mark.parametrize('args, words', [
+    (['configs/missing.py'], ["config='configs/missing.py' does not exist"]),
+    (['README.md'], ["config='README.md' is not a Python config"]),
+    ([str(RETINANET_DEMO), '--resume', 'nowhere.pth'], ["--resume='nowhere.pth' does not exist"]),
+])
+def test_train_tool_rejects_bad_arguments(args, words):
+    result = run(REPO / 'tools' / 'train.py', *args, expect_ok=False)
+    assert result.returncode == 2
+    for word in words:
+        assert word in result.stderr
+
+
+@pytest.mark.parametrize('args, words', [
+    ([str(RETINANET_DEMO), 'nowhere.pth'], ["checkpoint='nowhere.pth' does not exist"]),
+    ([str(RETINANET_DEMO), 'README.md', '--out', 'results.json'], ["--out='results.json'", '.pkl']),
+])
+def test_test_tool_rejects_bad_arguments(args, words):
+    result = run(REPO / 'tools' / 'test.py', *args, expect_ok=False)
+    assert result.returncode == 2
+    for word in words:
+        assert word in result.stderr
