@@ -22,8 +22,9 @@ from mmengine.logging import HistoryBuffer
 def mmengine_checkpoint_globals() -> List[object]:
     """The non-tensor classes and functions pickled into an MMEngine training checkpoint."""
     multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
-    # numpy >= 1.25 pickles a dtype through its class (numpy.dtypes.Float64DType, ...).
-    dtype_classes = {type(np.dtype(name)) for name in ('float64', 'float32', 'int64', 'int32', 'bool')}
+    # numpy >= 1.25 pickles a dtype through its class (numpy.dtypes.Float64DType, ...); uint32 is numpy's
+    # random generator state, which ResumableRunner saves.
+    dtype_classes = {type(np.dtype(name)) for name in ('float64', 'float32', 'int64', 'int32', 'uint32', 'bool')}
     return [HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar, *dtype_classes]
 
 

@@ -3,9 +3,11 @@ import argparse
 import os
 import os.path as osp
 
-import torch
 from mmengine.config import Config
-from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from .preflight import check_checkpoint, check_dataset_config, check_model_config
 
 
 def check_existing_file(parser: argparse.ArgumentParser, name: str, path: str) -> None:
@@ -36,8 +38,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 def load_config(args: argparse.Namespace) -> Config:
     """Read ``args.config`` and apply ``--cfg-options``, ``--launcher`` and ``--work-dir``.
 
-    The work dir defaults to ``./work_dirs/<config name>``. Distributed runs without CUDA use the gloo backend
-    (NCCL needs GPUs), so ``tools/dist_train.sh`` also works on a CPU machine.
+    The work dir defaults to ``./work_dirs/<config name>``.
     """
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(args.config)
@@ -48,8 +49,17 @@ def load_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-    if args.launcher != 'none' and not torch.cuda.is_available() and dist_cfg.get('backend', 'nccl') == 'nccl':
-        print_log('no CUDA device: using the gloo backend instead of nccl', logger='current')
-        dist_cfg['backend'] = 'gloo'
     return cfg
+
+
+def build_runner(cfg: Config, splits: tuple, checkpoint: str = None) -> Runner:
+    """Check the model config and the datasets of ``splits`` (e.g. ``('train', 'val')``), build the runner,
+    then check ``checkpoint`` (if any) against the built model: all before any long work starts."""
+    check_model_config(cfg.model)
+    for split in splits:
+        if cfg.get(f'{split}_dataloader'):
+            check_dataset_config(f'{split}_dataloader', cfg[f'{split}_dataloader'].dataset)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    if checkpoint is not None:
+        check_checkpoint(checkpoint, runner.model)
+    return runner

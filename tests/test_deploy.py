@@ -11,7 +11,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet_ghostnet import GhostFPN, GhostNet, fuse_for_deploy
-from test_detectors import RETINANET_DEMO, FASTER_RCNN_DEMO
+from tool_runs import FASTER_RCNN_DEMO, RETINANET_DEMO
 
 TOLERANCE = 1e-5
 

@@ -1,10 +1,6 @@
 """Detector configs and the train/test tools end to end, on a tiny generated COCO set (CPU)."""
-import json
 import math
-import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import mmdet
@@ -16,10 +12,9 @@ from mmengine.config import Config
 from mmdet_ghostnet import GhostFPN, GhostNet
 from timm_oracle import timm_ghostnet
 
-REPO = Path(__file__).parents[1]
+from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, run, scalars, tiny_run_options
+
 CONFIGS = sorted((REPO / 'configs').glob('*.py')) + sorted((REPO / 'configs' / 'demo').glob('*.py'))
-RETINANET_DEMO = REPO / 'configs' / 'demo' / 'retinanet_ghostnet_fpn_demo.py'
-FASTER_RCNN_DEMO = REPO / 'configs' / 'demo' / 'faster-rcnn_ghostnet_fpn_demo.py'
 MMDET_TOOLS = Path(mmdet.__file__).parent / '.mim' / 'tools'
 
 
@@ -57,44 +52,6 @@ def test_imagenet_weights_through_cfg_options(tmp_path):
     model.init_weights()
     for key, value in model.backbone.state_dict().items():
         assert torch.equal(value, oracle.state_dict()[key]), key
-
-
-# ----------------------------------------------------------------------------------------------- tools
-def tiny_run_options(data_root: Path, score_thr_key: str) -> list:
-    """``--cfg-options`` that point a demo config at the tiny set and make one epoch a few iterations."""
-    options = [
-        f'{split}_dataloader.dataset.data_root={data_root}/' for split in ('train', 'val', 'test')
-    ] + [f'{split}_evaluator.ann_file={data_root}/annotations/instances_val.json' for split in ('val', 'test')]
-    for split in ('train', 'val', 'test'):
-        options += [f'{split}_dataloader.batch_size=4', f'{split}_dataloader.num_workers=0',
-                    f'{split}_dataloader.persistent_workers=False']
-    return options + [
-        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'default_hooks.checkpoint.interval=1',
-        'default_hooks.logger.interval=1', 'randomness.seed=0', f'{score_thr_key}=0.0'
-    ]
-
-
-def run(script, *args, expect_ok=True):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    result = subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True,
-                            cwd=REPO, env=env, timeout=600)
-    if expect_ok:
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result
-
-
-def scalars(work_dir: Path) -> list:
-    """The records of mmengine's ``vis_data/scalars.json`` files under ``work_dir``."""
-    return [json.loads(line) for f in sorted(work_dir.glob('*/vis_data/scalars.json')) for line in f.open()]
-
-
-@pytest.fixture(scope='module')
-def tiny_data(tmp_path_factory):
-    sys.path.insert(0, str(REPO / 'tools'))
-    from make_demo_data import make_demo_dataset
-    root = tmp_path_factory.mktemp('data') / 'demo'
-    make_demo_dataset(root, num_train=16, num_val=8, image_size=96, seed=1)
-    return root
 
 
 @pytest.fixture(scope='module')

@@ -6,10 +6,9 @@
 import argparse
 
 from mmengine.config import Config, ConfigDict
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-from mmdet_ghostnet.tools_common import add_common_arguments, check_config_file, check_existing_file, load_config
+from mmdet_ghostnet.tools_common import (add_common_arguments, build_runner, check_config_file, check_existing_file,
+                                         load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -62,7 +61,7 @@ def main() -> None:
         evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
         cfg.test_evaluator = [*evaluators, dict(type='DumpDetResults', out_file_path=args.out)]
 
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg, ('test', ), args.checkpoint)
     metrics = runner.test()
     print('metrics:', {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()})
 

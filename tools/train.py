@@ -5,10 +5,9 @@
 """
 import argparse
 
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
-from mmdet_ghostnet.tools_common import add_common_arguments, check_config_file, check_existing_file, load_config
+from mmdet_ghostnet.tools_common import (add_common_arguments, build_runner, check_config_file, check_existing_file,
+                                         load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,7 +47,8 @@ def main() -> None:
         cfg.resume = True
         cfg.load_from = args.resume
 
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    splits = ('train', 'val') if cfg.get('val_cfg') else ('train', )
+    runner = build_runner(cfg, splits, checkpoint=cfg.get('load_from'))
     runner.train()
 
 

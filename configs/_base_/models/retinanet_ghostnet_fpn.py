@@ -3,6 +3,8 @@
 _base_ = 'mmdet::_base_/models/retinanet_r50_fpn.py'
 
 custom_imports = dict(imports=['mmdet_ghostnet'], allow_failed_imports=False)
+# The plugin's runner: atomic checkpoint writes and exact resumption of random streams (see the README).
+runner_type = 'ResumableRunner'
 
 model = dict(
     backbone=dict(
