@@ -1,4 +1,5 @@
-"""Deploy mode: fold every BatchNorm into the conv before it, for faster inference with the same outputs.
+"""Deploy mode: fold every BatchNorm into the conv before it and store weights channels-last, for faster
+inference with the same outputs (up to float32 rounding).
 
 Use it on a backbone, a neck or a whole detector after its weights are loaded::
 
@@ -15,16 +16,25 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torch import nn
 
+from .models import GhostNet
 
-def fuse_for_deploy(model: nn.Module) -> nn.Module:
+
+def fuse_for_deploy(model: nn.Module, channels_last: bool = True) -> nn.Module:
     """Switch ``model`` to eval mode and fold each BatchNorm that follows a conv into it (in place).
 
     ``y = bn(conv(x))`` becomes one conv with weight ``w * g / sqrt(var + eps)`` and bias
-    ``(b - mean) * g / sqrt(var + eps) + beta``; the BatchNorm is replaced by ``nn.Identity``.
+    ``(b - mean) * g / sqrt(var + eps) + beta``; the BatchNorm is replaced by ``nn.Identity``. With
+    ``channels_last`` the weights of every ``GhostNet`` inside ``model`` are stored NHWC, so its convolutions take
+    oneDNN's channels-last kernels (on CPU much faster for the depthwise convs; see docs/benchmarks.md) whatever
+    the input's layout; the backbone still returns NCHW tensors, which mmcv's ops (RoIAlign) require.
     """
     model.eval()
     with torch.no_grad():
         fuse_conv_bn(model)
+    if channels_last:
+        for module in model.modules():
+            if isinstance(module, GhostNet):
+                module.to(memory_format=torch.channels_last)
     return model
 
 

@@ -53,6 +53,9 @@ def test_backbone():
     model = GhostNet(out_indices=tuple(range(11)))
     model.init_weights()
     assert_fold_keeps_outputs(model, torch.randn(2, 3, 96, 128))
+    assert model.conv_stem.weight.is_contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        assert all(out.is_contiguous() for out in model(torch.randn(1, 3, 64, 64)))
 
 
 def test_neck():

@@ -27,9 +27,10 @@ What is measured, per row (one model at one input size, batch size and mode):
   that transient peaks while building do not hide the run's), runs, and reports ``VmHWM`` minus the resident size
   at the reset. Where the reset is not allowed it falls back to the increase of ``getrusage(RUSAGE_SELF).ru_maxrss``
   (which misses whatever stays below the build's own peak). A fresh process per measurement also keeps memory
-  that glibc or the allocator kept from earlier models out of the numbers. On CUDA everything runs in this
-  process and the number is ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats`` minus
-  ``memory_allocated`` at the reset.
+  that glibc or the allocator kept from earlier models out of the numbers. The CPU number includes one-time costs
+  of the first run, such as library code paged in and oneDNN's caches (about 15 MiB for a tiny input), and for
+  ``--compile`` the compilation. On CUDA everything runs in this process and the number is
+  ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats`` minus ``memory_allocated`` at the reset.
 
 Ratios: every row is compared (latency, and in the JSON also MACs and params) with peers measured in the same
 run at the same input, batch, mode and variant: backbones with ``timm ghostnet_100 (blocks 0-8)`` (timm's
@@ -41,12 +42,18 @@ measurement itself failed).
 
 Backbones use the requested input size as it is; necks and detectors pad it to a multiple of 32 (the ``input``
 column), as mmdet's data preprocessor does. The neck rows are fed random GhostNet 1.1x features
-(``[28, 44, 124, 176]`` channels at strides 4/8/16/32).
+(``[28, 44, 124, 176]`` channels at strides 4/8/16/32). Models are randomly initialised (``init_weights``), so a
+detector's post-processing time reflects how many of its random boxes pass the score threshold.
+
+Threads: ``--threads`` (default: torch's choice). On a machine whose cores are shared with other work, OpenMP
+threads spin-waiting for a descheduled sibling can make small ops orders of magnitude slower; the header warns
+when the load average is high (use ``--threads 1`` or ``OMP_WAIT_POLICY=PASSIVE`` there).
 
 CUDA options: ``--bf16-channels-last`` (autocast to bfloat16 and channels-last tensors, also allowed on CPU),
 ``--cuda-graph`` (capture batch-1 backbone inference once, time ``graph.replay()``) and ``--compile``
 (``torch.compile`` default mode, batch-1 backbone inference; also works on CPU with a C++ compiler). Those rows
-report their gain over eager (``x eager``).
+report their gain over eager (``x eager``). On CUDA, cuDNN autotuning (``cudnn.benchmark``) is on; the warm-up runs
+absorb it, as they absorb compilation.
 """
 from __future__ import annotations
 
@@ -106,6 +113,7 @@ DETECTOR_CONFIGS = {
 MNV2_BODY = 'MobileNetV2 + FPN'
 # Backbone + neck of each detector: None keeps the config's own (GhostNet 1.1x + GhostFPN); otherwise the backbone
 # config and its out_channels, fed to an mmdet FPN with the config's other neck settings. Heads stay identical.
+# Like the configs' GhostNet, the replacements freeze their stem and first stage and keep BatchNorms in eval mode.
 DETECTOR_BODIES: Dict[str, Optional[Tuple[dict, List[int]]]] = {
     'GhostNet 1.1x + GhostFPN': None,
     MNV2_BODY: (dict(type='MobileNetV2', widen_factor=1.0, out_indices=(1, 2, 4, 7), frozen_stages=1,
@@ -358,11 +366,12 @@ def measure_cost(model_name: str, size: Size, threads: Optional[int]) -> Dict[st
     with torch.no_grad():
         counts = analyzer.by_module_and_operator()
     params = parameter_count(model)
-    prefix = '' if module is model else 'detector.'
     cost = dict(params=params[''], flops_mac=_multiply_adds(counts['']), flops_all=analyzer.total())
     if workload.body:
+        root = next(name for name, submodule in module.named_modules() if submodule is model)  # '' or a wrapper's
         cost['params_backbone_neck'] = sum(params[name] for name in workload.body)
-        cost['flops_mac_backbone_neck'] = sum(_multiply_adds(counts[prefix + name]) for name in workload.body)
+        cost['flops_mac_backbone_neck'] = sum(
+            _multiply_adds(counts[f'{root}.{name}'.lstrip('.')]) for name in workload.body)
     return cost
 
 
@@ -439,6 +448,8 @@ def _make_step(workload: Workload, model: nn.Module, inputs: Any, job: Job, sett
             model.zero_grad(set_to_none=True)
 
         return train_step
+    if job.variant == 'compile':
+        torch._dynamo.reset()  # in-process (CUDA) runs: earlier models' graphs would use up the recompile limit
     runner = torch.compile(model) if job.variant == 'compile' else model
 
     def inference_step() -> None:
@@ -481,6 +492,7 @@ def measure_run(job: Job, settings: Settings) -> Dict[str, Any]:
     """Build the model of ``job``, then time it and track its peak memory; returns the row's measured fields."""
     _prepare_worker(settings.threads)
     device = torch.device(settings.device)
+    torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels during the warm-up
     spec = SPECS_BY_NAME[job.model]
     workload = WORKLOADS[spec.part]
     model = build_model(spec).to(device)
@@ -530,10 +542,9 @@ class IsolatedRunner:
         try:
             outcome = receiver.recv()
         except EOFError:  # killed, e.g. by the kernel's OOM killer
-            process.join()
-            outcome = None, f'worker process died with exit code {process.exitcode}'
+            outcome = None
         process.join()
-        return outcome
+        return outcome or (None, f'worker process died with exit code {process.exitcode}')
 
 
 def plan(specs: Sequence[ModelSpec], sizes: Sequence[Size], batch_sizes: Sequence[int], modes: Sequence[str],
@@ -566,31 +577,29 @@ def run_all(work: List[Tuple[ModelSpec, Size, List[Job]]], settings: Settings,
     total = sum(1 + len(jobs) for _, _, jobs in work)
     done = 0
     rows = []
+
+    def progress(what: str, error: Optional[str], text: Callable[[], str]) -> None:
+        print(f'[{done:>{len(str(total))}}/{total}] {what}: {f"FAILED: {_last_line(error)}" if error else text()}',
+              flush=True)
+
     for spec, size, jobs in work:
         done += 1
         cost, error = runner(measure_cost, spec.name, size, settings.threads)
-        where = f'[{done:>{len(str(total))}}/{total}] {spec.name} | {size_text(size)}'
-        if error:
-            print(f'{where} cost: FAILED: {_last_line(error)}', flush=True)
-            cost = {'cost_error': error}
-        else:
-            print(f"{where} cost: {cost['params'] / 1e6:.2f} M params, {cost['flops_mac'] / 1e9:.3f} GMAC "
-                  f"({cost['flops_all'] / 1e9:.3f} GFLOP all)", flush=True)
+        progress(f'{spec.name} | {size_text(size)} cost', error,
+                 lambda: f"{cost['params'] / 1e6:.2f} M params, {cost['flops_mac'] / 1e9:.3f} GMAC "
+                 f"({cost['flops_all'] / 1e9:.3f} GFLOP all)")
+        cost = cost or dict(cost_error=error)
         for job in jobs:
             done += 1
             measured, error = runner(measure_run, job, settings)
             row = dict(part=spec.part, model=spec.name, size=size_text(size),
                        input=size_text(padded(size, WORKLOADS[spec.part].pad)), batch=job.batch, mode=job.mode,
-                       variant=job.variant, **cost, **(measured or {'error': error}))
+                       variant=job.variant, **cost, **(measured or dict(error=error)))
             rows.append(row)
-            where = f'[{done:>{len(str(total))}}/{total}] {spec.name} | {size_text(size)} b{job.batch} ' \
-                    f'{job.mode} {job.variant}'
-            if error:
-                print(f'{where}: FAILED: {_last_line(error)}', flush=True)
-            else:
-                print(f"{where}: {row['latency_median_ms']:.2f} ms (p25-p75 {row['latency_p25_ms']:.2f}-"
-                      f"{row['latency_p75_ms']:.2f}), {row['throughput_img_s']:.1f} img/s, "
-                      f"peak +{row['peak_mem_mb']:.0f} MiB", flush=True)
+            progress(f'{spec.name} | {size_text(size)} b{job.batch} {job.mode} {job.variant}', error,
+                     lambda: f"{row['latency_median_ms']:.2f} ms (p25-p75 {row['latency_p25_ms']:.2f}-"
+                     f"{row['latency_p75_ms']:.2f}), {row['throughput_img_s']:.1f} img/s, "
+                     f"peak +{row['peak_mem_mb']:.0f} MiB")
     return rows
 
 
@@ -641,23 +650,28 @@ COLUMNS: Tuple[Tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
 )
 
 
+def _latency_ratio_column(label: str) -> Tuple[str, Callable[[Mapping[str, Any]], str]]:
+    return f't/{label}', lambda r: _fmt(r['ratios'].get(label, {}).get('latency'), '.2f')
+
+
+def _failures(row: Mapping[str, Any]) -> List[str]:
+    return [_last_line(row[key]) for key in ('cost_error', 'error') if key in row]
+
+
 def format_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """Aligned table of ``rows`` with a latency ratio column per peer label; columns empty for all rows dropped."""
-    labels = list(dict.fromkeys(label for row in rows for label in row['ratios']))
-    columns = list(COLUMNS) + [(f't/{label}', partial(lambda label, r: _fmt(
-        r['ratios'].get(label, {}).get('latency'), '.2f'), label)) for label in labels]
+    labels = dict.fromkeys(label for row in rows for label in row['ratios'])
+    columns = list(COLUMNS) + [_latency_ratio_column(label) for label in labels]
     cells = [[show(row) for _, show in columns] for row in rows]
     keep = [i for i in range(len(columns)) if any(line[i] != '-' for line in cells)]
     table = [[columns[i][0] for i in keep]] + [[line[i] for i in keep] for line in cells]
     widths = [max(len(line[i]) for line in table) for i in range(len(keep))]
-    text = [
-        '  '.join(cell.ljust(width) if i == 0 else cell.rjust(width) for i, (cell, width) in enumerate(zip(line, widths)))
-        for line in table
-    ]
+    text = ['  '.join([line[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(line[1:], widths[1:])])
+            for line in table]
     text.insert(1, '-' * len(text[0]))
-    errors = [f"  FAILED {row['model']} {row['size']} b{row['batch']} {row['mode']}: {_last_line(row['error'])}"
-              for row in rows if 'error' in row]
-    return '\n'.join(text + errors)
+    failures = dict.fromkeys(f"  FAILED {row['model']} {row['size']} b{row['batch']} {row['mode']}: {failure}"
+                             for row in rows for failure in _failures(row))
+    return '\n'.join(text + list(failures))
 
 
 @dataclass(frozen=True)
@@ -670,7 +684,7 @@ class Target:
     metric: str  # 'latency_median_ms' (batch 1, eager inference) or a cost field
     op: str
     limit: float
-    also: Optional[str] = None  # a second metric reported alongside
+    also: Optional[Tuple[str, str]] = None  # (metric, label) of a second ratio reported alongside
 
 
 TARGETS = (
@@ -680,7 +694,7 @@ TARGETS = (
            'latency_median_ms', '>=', 1.25),
     *(Target(f'{det}: GhostNet 1.1x+GhostFPN / MobileNetV2+FPN backbone+neck MACs',
              f'{det} GhostNet 1.1x + GhostFPN', f'{det} {MNV2_BODY}', 'flops_mac_backbone_neck', '<=', 0.5,
-             also='flops_mac') for det in DETECTOR_CONFIGS),
+             also=('flops_mac', 'whole detector MACs')) for det in DETECTOR_CONFIGS),
     *(Target(f'GhostFPN / FPN MACs ({setting})', f'GhostFPN ({setting})', f'FPN ({setting})', 'flops_mac', '<=', 0.25)
       for setting in NECK_SETTINGS),
     *(Target(f'GhostNet {w}x / MobileNetV2 latency', f'GhostNet {w}x', MNV2, 'latency_median_ms', '<=', 1.0)
@@ -702,12 +716,12 @@ def evaluate_targets(rows: Sequence[Mapping[str, Any]], size: str) -> List[Dict[
             passed = value <= target.limit if target.op == '<=' else value >= target.limit
             scale, unit = METRIC_UNITS[target.metric]
             result['status'] = 'PASS' if passed else 'FAIL'
-            result['detail'] = (f'{value:.3f} {target.op} {target.limit} ({pair[0][target.metric] / scale:.3f} / '
-                                f'{pair[1][target.metric] / scale:.3f} {unit})')
+            result['detail'] = (f'{value:.3f} (needed {target.op} {target.limit}) = '
+                                f'{pair[0][target.metric] / scale:.3f} / {pair[1][target.metric] / scale:.3f} {unit}')
             if target.also:
-                also = _ratio(pair[0].get(target.also), pair[1].get(target.also))
-                result['also_value'] = also
-                result['detail'] += f'; {target.also}: {_fmt(also, ".3f")}'
+                metric, label = target.also
+                result['also_value'] = _ratio(pair[0].get(metric), pair[1].get(metric))
+                result['detail'] += f"; {label}: {_fmt(result['also_value'], '.3f')}"
         results.append(result)
     return results
 
@@ -720,7 +734,8 @@ def machine_info(settings: Settings) -> Dict[str, Any]:
             cpu = next(line.split(':', 1)[1].strip() for line in cpuinfo if line.startswith('model name'))
     except (OSError, StopIteration):
         pass
-    info = dict(cpu=cpu, logical_cores=os.cpu_count(), usable_cores=len(os.sched_getaffinity(0)),
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    info = dict(cpu=cpu, logical_cores=os.cpu_count(), usable_cores=usable,
                 python=platform.python_version(), torch=torch.__version__,
                 **{name: metadata.version(name) for name in ('mmcv', 'mmengine', 'mmdet', 'timm')},
                 device=settings.device, threads=torch.get_num_threads(), load_average_1min=os.getloadavg()[0],
@@ -756,15 +771,18 @@ def plot_backbones(rows: Sequence[Mapping[str, Any]], path: Path) -> Optional[st
     import matplotlib
     matplotlib.use('Agg')
     from matplotlib import pyplot as plt
-    figure, axes = plt.subplots(figsize=(8, 5.5))
-    for row in points:
-        axes.scatter(row['flops_mac'] / 1e9, row['latency_median_ms'])
-        axes.annotate(row['model'], (row['flops_mac'] / 1e9, row['latency_median_ms']), fontsize=8,
-                      xytext=(4, 4), textcoords='offset points')
-    axes.set_xlabel('GMAC (conv + linear multiply-adds, batch 1)')
-    axes.set_ylabel('median latency (ms)')
-    axes.set_title(f'Backbones at {largest}, batch 1 inference, {points[0].get("device", "")}'.rstrip(', '))
-    axes.grid(alpha=0.3)
+    figure, axes = plt.subplots(figsize=(9, 5.5))
+    markers = 'osD^vP*Xhp<>'
+    for number, row in enumerate(points):
+        axes.scatter(row['flops_mac'] / 1e9, row['latency_median_ms'], s=60, marker=markers[number % len(markers)],
+                     color=plt.get_cmap('tab10')(number % 10), label=row['model'])
+    axes.set_xscale('log')
+    axes.set_yscale('log')
+    axes.set_xlabel('GMAC (conv + linear multiply-adds, batch 1, log scale)')
+    axes.set_ylabel('median latency, ms (log scale)')
+    axes.set_title(f"Backbones at {largest}, batch 1 eager inference, {points[0]['device']}")
+    axes.grid(alpha=0.3, which='both')
+    axes.legend(fontsize=8, loc='center left', bbox_to_anchor=(1.02, 0.5))  # names without overlapping labels
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
@@ -866,7 +884,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f"{', GPU ' + machine['gpu'] if 'gpu' in machine else ''}\n"
           f"software: python {machine['python']}, torch {machine['torch']}, mmcv {machine['mmcv']}, "
           f"mmengine {machine['mmengine']}, mmdet {machine['mmdet']}, timm {machine['timm']}\n"
-          f"device: {settings.device}, {machine['threads']} threads, "
+          f"device: {settings.device}, threads: {machine['threads']}, "
           f"{'bf16 autocast + channels-last' if settings.bf16_channels_last else 'fp32'}, "
           f"variants: {', '.join(['eager'] + variants)}\n"
           f"runs: warmup {settings.warmup}, repeats {settings.repeats}; memory: "
@@ -907,7 +925,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.plot:
         plotted = plot_backbones(rows, args.plot)
         print(f'wrote {args.plot} (backbones at {plotted})' if plotted else 'no backbone rows to plot')
-    return 1 if any('error' in row for row in rows) else 0
+    return 1 if any(_failures(row) for row in rows) else 0
 
 
 if __name__ == '__main__':

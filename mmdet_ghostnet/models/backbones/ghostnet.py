@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..layers import GhostBottleneck, make_divisible
+from ..layers import GhostBottleneck, inplace_act_cfg, make_divisible
 from .official_weights import load_official_weights
 
 
@@ -21,7 +21,7 @@ class ConvNormAct(BaseModule):
         super().__init__()
         self.conv = build_conv_layer(conv_cfg, in_channels, out_channels, 1, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, out_channels)[1]
-        self.act1 = build_activation_layer(act_cfg)
+        self.act1 = build_activation_layer(inplace_act_cfg(act_cfg))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.act1(self.bn1(self.conv(x)))
@@ -112,7 +112,7 @@ class GhostNet(BaseModule):
         channels = make_divisible(self.stem_channels * widen_factor, 4)
         self.conv_stem = build_conv_layer(conv_cfg, 3, channels, 3, stride=2, padding=1, bias=False)
         self.bn1 = build_norm_layer(norm_cfg, channels)[1]
-        self.act1 = build_activation_layer(act_cfg)
+        self.act1 = build_activation_layer(inplace_act_cfg(act_cfg))
         stage_channels = [channels]
 
         self.blocks = nn.Sequential()
@@ -195,7 +195,8 @@ class GhostNet(BaseModule):
             x = group(x)
             if index in self.out_indices:
                 outs.append(x)
-        return tuple(outs)
+        # NCHW outputs even when the weights are channels-last (deploy mode): necks and mmcv ops expect them.
+        return tuple(out.contiguous() for out in outs)
 
 
 def _check_widen_factor(widen_factor: float) -> float:

@@ -1,4 +1,4 @@
-from .conv_norm_act import conv_norm_act
+from .conv_norm_act import conv_norm_act, inplace_act_cfg
 from .ghost_bottleneck import GhostBottleneck
 from .ghost_module import GhostModule
 from .ghost_separable_conv import GhostSeparableConv
@@ -6,5 +6,6 @@ from .make_divisible import make_divisible
 from .squeeze_excite import SqueezeExcite
 
 __all__ = [
-    'conv_norm_act', 'GhostBottleneck', 'GhostModule', 'GhostSeparableConv', 'make_divisible', 'SqueezeExcite'
+    'conv_norm_act', 'inplace_act_cfg', 'GhostBottleneck', 'GhostModule', 'GhostSeparableConv', 'make_divisible',
+    'SqueezeExcite'
 ]

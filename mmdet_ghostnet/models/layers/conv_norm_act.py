@@ -15,6 +15,7 @@ def conv_norm_act(in_channels: int,
     """``Sequential(conv, [norm], [act])`` with 'same' padding; the conv has a bias only without a norm.
 
     Indexed children (``0`` conv, ``1`` norm) keep the parameter names of the official GhostNet checkpoint.
+    The activation runs in place where it can, as in ``mmcv.cnn.ConvModule`` (and timm).
     """
     layers = [
         build_conv_layer(
@@ -30,5 +31,17 @@ def conv_norm_act(in_channels: int,
     if norm_cfg is not None:
         layers.append(build_norm_layer(norm_cfg, out_channels)[1])
     if act_cfg is not None:
-        layers.append(build_activation_layer(act_cfg))
+        layers.append(build_activation_layer(inplace_act_cfg(act_cfg)))
     return nn.Sequential(*layers)
+
+
+# Activations that take no ``inplace`` argument (the list mmcv's ConvModule uses).
+NOT_INPLACE = ('Tanh', 'PReLU', 'Sigmoid', 'HSigmoid', 'Swish', 'GELU')
+
+
+def inplace_act_cfg(act_cfg: dict) -> dict:
+    """``act_cfg`` with ``inplace=True`` unless it says otherwise or the activation has no such option."""
+    act_cfg = dict(act_cfg)
+    if act_cfg['type'] not in NOT_INPLACE:
+        act_cfg.setdefault('inplace', True)
+    return act_cfg

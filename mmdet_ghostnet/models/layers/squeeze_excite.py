@@ -4,6 +4,7 @@ from mmcv.cnn import build_activation_layer
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from .conv_norm_act import inplace_act_cfg
 from .make_divisible import make_divisible
 
 
@@ -23,7 +24,7 @@ class SqueezeExcite(BaseModule):
         reduced = make_divisible(channels * se_ratio, 4)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.conv_reduce = nn.Conv2d(channels, reduced, 1, bias=True)
-        self.act = build_activation_layer(act_cfg)
+        self.act = build_activation_layer(inplace_act_cfg(act_cfg))
         self.conv_expand = nn.Conv2d(reduced, channels, 1, bias=True)
         self.gate = nn.Hardsigmoid()
 

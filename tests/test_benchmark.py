@@ -1,0 +1,108 @@
+"""Smoke test of tools/benchmark.py: the quick preset end to end, and bad arguments (no timing targets asserted)."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parents[1]
+BENCHMARK = REPO / 'tools' / 'benchmark.py'
+QUICK_MODELS = {
+    'backbone': ['GhostNet 1.0x', 'GhostNet 1.0x deploy', 'timm ghostnet_100 (blocks 0-8)', 'mmdet MobileNetV2 1.0x'],
+    'neck': ['GhostFPN (RetinaNet)', 'FPN (RetinaNet)'],
+    'detector': ['RetinaNet GhostNet 1.1x + GhostFPN', 'RetinaNet MobileNetV2 + FPN'],
+}
+PEER_LABELS = {'backbone': {'timm', 'MNv2'}, 'neck': {'FPN'}, 'detector': {'MNv2 det'}}
+
+
+def run_benchmark(*args, timeout=300):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, str(BENCHMARK), *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=timeout)
+
+
+@pytest.fixture(scope='module')
+def quick(tmp_path_factory):
+    """One ``--quick`` run: its process result, JSON report and plot path."""
+    folder = tmp_path_factory.mktemp('benchmark')
+    result = run_benchmark('--quick', '--out', folder / 'tmp.json', '--plot', folder / 'tmp.png')
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result, json.loads((folder / 'tmp.json').read_text()), folder
+
+
+def test_quick_run_measures_every_expected_model(quick):
+    _, report, _ = quick
+    rows = report['rows']
+    for part, names in QUICK_MODELS.items():
+        assert {row['model'] for row in rows if row['part'] == part} == set(names)
+    for row in rows:
+        assert 'error' not in row
+        assert row['params'] > 0 and row['flops_mac'] > 0 and row['flops_all'] >= row['flops_mac']
+        assert row['latency_median_ms'] > 0 and row['throughput_img_s'] > 0 and row['peak_mem_mb'] >= 0
+        assert row['latency_p25_ms'] <= row['latency_median_ms'] <= row['latency_p75_ms']
+        assert len(row['latency_samples_ms']) == report['settings']['repeats']
+    modes = {(row['model'], row['mode']) for row in rows}
+    assert ('GhostNet 1.0x', 'train') in modes and ('GhostNet 1.0x deploy', 'train') not in modes
+    assert all(row['flops_mac_backbone_neck'] > 0 for row in rows if row['part'] == 'detector')
+
+
+def test_quick_run_reports_ratios_against_peers(quick):
+    _, report, _ = quick
+    for row in report['rows']:
+        assert set(row['ratios']) == PEER_LABELS[row['part']]
+        for ratio in row['ratios'].values():
+            assert ratio['latency'] > 0 and ratio['flops_mac'] > 0 and ratio['params'] > 0
+    timm = [row['ratios']['timm'] for row in report['rows'] if row['model'] == 'timm ghostnet_100 (blocks 0-8)']
+    assert timm and all(ratio['latency'] == 1.0 for ratio in timm)
+
+
+def test_ghost_fpn_costs_less_than_fpn_in_the_report(quick):
+    _, report, _ = quick
+    flops = {row['model']: row['flops_mac'] for row in report['rows'] if row['part'] == 'neck'}
+    assert flops['GhostFPN (RetinaNet)'] < flops['FPN (RetinaNet)']
+
+
+def test_quick_run_prints_tables_targets_and_writes_csv_and_png(quick):
+    result, report, folder = quick
+    for text in ('machine:', '== backbones', '== necks', '== detectors', '== targets', 'GhostFPN / FPN MACs'):
+        assert text in result.stdout
+    assert {target['status'] for target in report['targets']} <= {'PASS', 'FAIL', 'SKIP'}
+    assert (folder / 'tmp.csv').read_text().startswith('part,model,')
+    assert (folder / 'tmp.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+@pytest.fixture(scope='module')
+def benchmark_module():
+    """tools/benchmark.py as a module, for checking its argument parsing without a subprocess per case."""
+    spec = importlib.util.spec_from_file_location('ghostnet_benchmark', BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bad_argument_exits_non_zero_with_a_message_naming_it():
+    result = run_benchmark('--sizes', '0x10', timeout=60)
+    assert result.returncode == 2
+    assert "argument --sizes: invalid size '0x10'" in result.stderr
+
+
+@pytest.mark.parametrize('args, words', [
+    (['--sizes', '800'], ['--sizes', "'800'"]),
+    (['--device', 'tpu'], ['--device', "'tpu'"]),
+    (['--batch-sizes', '0'], ['--batch-sizes', "'0'"]),
+    (['--repeats', 'many'], ['--repeats', "'many'"]),
+    (['--models', 'no-such-model'], ['--models', "'no-such-model'"]),
+    (['--parts', 'neck', '--models', 'GhostNet 1.0x'], ['--models', "'GhostNet 1.0x'"]),
+    (['--out', 'missing-folder/x.json'], ['--out', "'missing-folder/x.json'"]),
+])
+def test_bad_arguments_are_rejected_before_any_work(benchmark_module, args, words, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark_module.parse_args(args)
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err
+    for word in words:
+        assert word in message
