@@ -10,20 +10,8 @@ _base_ = [
 custom_imports = dict(imports=['mmdet_ghostnet'], allow_failed_imports=False)
 
 model = dict(
-    backbone=dict(
-        widen_factor=1.0,
-        frozen_stages=-1,
-        norm_eval=False,
-        init_cfg=[
-            dict(type='Kaiming', layer='Conv2d'),
-            dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-        ]),
-    neck=dict(
-        in_channels=[24, 40, 112, 160],  # GhostNet(widen_factor=1.0).out_channels
-        out_channels=64,
-        norm_cfg=dict(type='BN'),
-        act_cfg=dict(type='ReLU'),
-        bottom_up=True),
+    backbone={{_base_.demo_backbone}},
+    neck={{_base_.demo_neck}},
     bbox_head=dict(
         num_classes=3,
         in_channels=64,

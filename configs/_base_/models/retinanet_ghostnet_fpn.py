@@ -1,25 +1,12 @@
 # RetinaNet with GhostNet 1.1x + Ghost-FPN: MMDetection's RetinaNet-R50-FPN model with the backbone and neck
 # replaced, as the GhostNet authors did ("just replaced the backbone").
-_base_ = 'mmdet::_base_/models/retinanet_r50_fpn.py'
-
-custom_imports = dict(imports=['mmdet_ghostnet'], allow_failed_imports=False)
-# The plugin's runner: atomic checkpoint writes and exact resumption of random streams (see the README).
-runner_type = 'ResumableRunner'
+_base_ = ['mmdet::_base_/models/retinanet_r50_fpn.py', './ghostnet-1.1x_fpn_taps.py']
 
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='GhostNet',
-        widen_factor=1.1,
-        out_indices=(3, 5, 7, 9),  # ends of the stride 4/8/16/32 levels, the paper's FPN taps
-        frozen_stages=1,  # stem and blocks.0, as ResNet's frozen_stages=1 freezes its stem and first stage
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=True,
-        # ImageNet weights: --cfg-options model.backbone.init_cfg.checkpoint=PATH
-        init_cfg=dict(type='Pretrained', checkpoint=None)),
+    backbone={{_base_.ghostnet_backbone}},
     neck=dict(
         type='GhostFPN',
-        in_channels=[28, 44, 124, 176],  # GhostNet(widen_factor=1.1).out_channels
+        in_channels={{_base_.ghostnet_channels}},
         out_channels=256,
         start_level=1,
         add_extra_convs='on_input',

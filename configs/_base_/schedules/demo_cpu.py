@@ -1,6 +1,22 @@
 # A short from-scratch schedule for the demo set on CPU: AdamW, linear warm-up, cosine decay; checkpoints and
 # COCO evaluation every 12 epochs; progress logged every 10 iterations; gloo for multi-process CPU runs.
+# Also the GhostNet 1.0x backbone and 64-channel Ghost-FPN (with the bottom-up path) settings that both demo detectors use, as
+# ``{{_base_.demo_backbone}}`` and ``{{_base_.demo_neck}}``.
 _base_ = 'mmdet::_base_/default_runtime.py'
+
+# From scratch (there are no ImageNet weights offline): every stage trains and BatchNorm statistics update.
+demo_backbone = dict(
+    widen_factor=1.0,
+    frozen_stages=-1,
+    norm_eval=False,
+    init_cfg=[dict(type='Kaiming', layer='Conv2d'),
+              dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])])
+demo_neck = dict(
+    in_channels=[24, 40, 112, 160],  # GhostNet(widen_factor=1.0).out_channels
+    out_channels=64,
+    norm_cfg=dict(type='BN'),
+    act_cfg=dict(type='ReLU'),
+    bottom_up=True)
 
 max_epochs = 48
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=12)
