@@ -3,6 +3,7 @@ import argparse
 import os
 import os.path as osp
 
+import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -63,3 +64,14 @@ def build_runner(cfg: Config, splits: tuple, checkpoint: str = None) -> Runner:
     if checkpoint is not None:
         check_checkpoint(checkpoint, runner.model)
     return runner
+
+
+def close_distributed() -> None:
+    """Shut the process group down cleanly at the end of a distributed run.
+
+    Left to interpreter exit, gloo's threads can be torn down while still in use and abort a process
+    ("terminate called without an active exception") after the work is done, failing the whole torchrun job.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()

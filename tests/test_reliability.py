@@ -1,6 +1,7 @@
 """Reliability: clear errors before long work, kill-and-resume without loss, determinism, 2-process runs."""
 import json
 import os
+import pickle
 import re
 import shutil
 import socket
@@ -221,11 +222,19 @@ def test_two_process_training_and_evaluation_match_one_process(trained_once, tmp
 
     env['PORT'] = str(free_port())
     test = subprocess.run(['bash', str(REPO / 'tools' / 'dist_test.sh'), str(RETINANET_DEMO), str(checkpoint), '2',
-                           '--work-dir', str(tmp_path / 'dist_test'), '--cfg-options', *options],
-                          cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=600)
+                           '--work-dir', str(tmp_path / 'dist_test'), '--out', str(tmp_path / 'two.pkl'),
+                           '--cfg-options', *options],
+                          cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
     assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
-    single = run(TEST, RETINANET_DEMO, checkpoint, '--work-dir', tmp_path / 'single', '--cfg-options', *options)
+    single = run(TEST, RETINANET_DEMO, checkpoint, '--work-dir', tmp_path / 'single', '--out', tmp_path / 'one.pkl',
+                 '--cfg-options', *options)
     two = [line for line in test.stdout.splitlines() if line.startswith('metrics:')]
     one = [line for line in single.stdout.splitlines() if line.startswith('metrics:')]
-    assert one and two and two[0] == one[0]
+    assert len(one) == len(two) == 1 and two == one, (one, two)
+    # The detections themselves, image by image, not only the (coarse) metrics.
+    predictions = [{p['img_id']: p['pred_instances'] for p in pickle.load(open(tmp_path / f, 'rb'))}
+                   for f in ('one.pkl', 'two.pkl')]
+    assert predictions[0].keys() == predictions[1].keys() and len(predictions[0]) == 8
+    for img_id, expected in predictions[0].items():
+        for key in ('bboxes', 'scores', 'labels'):
+            torch.testing.assert_close(predictions[1][img_id][key], expected[key], atol=1e-5, rtol=1e-5)

@@ -6,9 +6,10 @@
 import argparse
 
 from mmengine.config import Config, ConfigDict
+from mmengine.dist import is_main_process
 
 from mmdet_ghostnet.tools_common import (add_common_arguments, build_runner, check_config_file, check_existing_file,
-                                         load_config)
+                                         close_distributed, load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -63,7 +64,9 @@ def main() -> None:
 
     runner = build_runner(cfg, ('test', ), args.checkpoint)
     metrics = runner.test()
-    print('metrics:', {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()})
+    if is_main_process():
+        print('metrics:', {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()})
+    close_distributed()
 
 
 if __name__ == '__main__':

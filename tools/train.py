@@ -7,7 +7,7 @@ import argparse
 
 
 from mmdet_ghostnet.tools_common import (add_common_arguments, build_runner, check_config_file, check_existing_file,
-                                         load_config)
+                                         close_distributed, load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -50,6 +50,7 @@ def main() -> None:
     splits = ('train', 'val') if cfg.get('val_cfg') else ('train', )
     runner = build_runner(cfg, splits, checkpoint=cfg.get('load_from'))
     runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':
