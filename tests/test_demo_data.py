@@ -1,6 +1,5 @@
 """Tests of tools/make_demo_data.py: the offline COCO-format shapes dataset used by the demo."""
 import importlib.util
-import json
 import os
 import subprocess
 import sys
