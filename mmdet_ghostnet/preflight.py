@@ -17,6 +17,9 @@ from torch import nn
 from .models import GhostNet
 
 DEMO_HINT = 'For the offline demo data run: python tools/make_demo_data.py (see the README for COCO).'
+VOC_HINT = ('For BCCD: clone its public repository (Shenggan/BCCD_Dataset) to data/bccd or set BCCD_ROOT to the '
+            'clone (see the README).')
+VOC_SUBDIRS = ('Annotations', 'JPEGImages')
 FULL_JSON_CHECK_BYTES = 64 * 2**20  # larger annotation files are parsed by the dataset itself, once
 
 
@@ -50,21 +53,28 @@ def _resolve(data_root: str, path: str) -> str:
 
 
 def check_dataset_config(name: str, dataset_cfg: ConfigDict) -> None:
-    """Check that ``dataset_cfg`` (the config of ``name``, e.g. 'train_dataloader') points at usable COCO data."""
+    """Check that ``dataset_cfg`` (the config of ``name``, e.g. 'train_dataloader') points at usable data:
+    COCO JSON, or a VOC layout (``data_prefix.sub_data_root`` with ``Annotations/`` and ``JPEGImages/``)."""
     for cfg in _datasets(dataset_cfg):
+        data_prefix = cfg.get('data_prefix') or {}
+        voc_root = data_prefix.get('sub_data_root')
+        hint = VOC_HINT if voc_root is not None else DEMO_HINT
         data_root = cfg.get('data_root') or ''
         if data_root and not osp.isdir(data_root):
-            raise FileNotFoundError(f'{name}.dataset.data_root={data_root!r} does not exist. {DEMO_HINT}')
-        image_dir = _resolve(data_root, (cfg.get('data_prefix') or {}).get('img', ''))
-        if image_dir and not osp.isdir(image_dir):
-            raise FileNotFoundError(f'{name}: the image folder {image_dir!r} (data_root + data_prefix.img) does '
-                                    f'not exist. {DEMO_HINT}')
+            raise FileNotFoundError(f'{name}.dataset.data_root={data_root!r} does not exist. {hint}')
+        folders = ([('data_root + data_prefix.sub_data_root + ' + sub, osp.join(_resolve(data_root, voc_root), sub))
+                    for sub in VOC_SUBDIRS] if voc_root is not None else
+                   [('data_root + data_prefix.img', _resolve(data_root, data_prefix.get('img', '')))])
+        for described, folder in folders:
+            if folder and not osp.isdir(folder):
+                raise FileNotFoundError(f'{name}: the folder {folder!r} ({described}) does not exist. {hint}')
         if cfg.get('ann_file'):
             ann_file = _resolve(data_root, cfg['ann_file'])
             if not osp.isfile(ann_file):
                 raise FileNotFoundError(f'{name}: the annotation file {ann_file!r} (data_root + ann_file) does '
-                                        f'not exist. {DEMO_HINT}')
-            _check_coco_json(name, ann_file, _config_classes(cfg))
+                                        f'not exist. {hint}')
+            if voc_root is None:
+                _check_coco_json(name, ann_file, _config_classes(cfg))
 
 
 def _config_classes(cfg: ConfigDict) -> Optional[List[str]]:

@@ -1,0 +1,8 @@
+# BCCD study, Faster R-CNN row "light variant": a 96-channel GhostFPN with the PAN-style bottom-up path and
+# 96-channel RPN and RoI heads (as the light RetinaNet config's 96-channel neck and head).
+_base_ = './faster-rcnn_ghostnet-1.0x_ghostfpn_bccd.py'
+
+model = dict(
+    neck=dict(out_channels=96, bottom_up=True),
+    rpn_head=dict(in_channels=96, feat_channels=96),
+    roi_head=dict(bbox_roi_extractor=dict(out_channels=96), bbox_head=dict(in_channels=96)))

@@ -1,0 +1,3 @@
+from .checked_voc import CheckedVOCDataset
+
+__all__ = ['CheckedVOCDataset']

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One row of the BCCD accuracy study (docs/accuracy.md): train CONFIG from scratch with SEED, keep the best
+# checkpoint by val bbox mAP, evaluate it on the test split, and copy the small result files (training log,
+# scalars, test metrics, wall times) into docs/accuracy/runs/<config name>_seed<SEED>/.
+#   bash tools/run_accuracy_row.sh configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_bccd.py 0
+# Environment: PY (default .venv/bin/python), WORK_ROOT (default work_dirs/bccd), BCCD_ROOT (default data/bccd/).
+# The study ran each row on one core with one thread: taskset -c 0 env OMP_NUM_THREADS=1 bash tools/...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONFIG="$1"
+SEED="${2:-0}"
+PY="${PY:-.venv/bin/python}"
+NAME="$(basename "$CONFIG" .py)_seed$SEED"
+WORK_DIR="${WORK_ROOT:-work_dirs/bccd}/$NAME"
+RESULTS="docs/accuracy/runs/$NAME"
+
+start=$(date +%s)
+"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" --resume --cfg-options "randomness.seed=$SEED"
+train_s=$(( $(date +%s) - start ))
+
+BEST="$(ls "$WORK_DIR"/best_coco_bbox_mAP_epoch_*.pth | tail -n 1)"
+mkdir -p "$WORK_DIR/test"
+start=$(date +%s)
+"$PY" tools/test.py "$CONFIG" "$BEST" --work-dir "$WORK_DIR/test" --cfg-options "randomness.seed=$SEED" \
+  | tee "$WORK_DIR/test/test.log"
+test_s=$(( $(date +%s) - start ))
+
+mkdir -p "$RESULTS"
+LAST_RUN="$(ls -d "$WORK_DIR"/2*/ | tail -n 1)"
+cp "$LAST_RUN"/*.log "$RESULTS/train.log"
+cp "$LAST_RUN"/vis_data/scalars.json "$RESULTS/scalars.json"
+TEST_RUN="$(ls -d "$WORK_DIR"/test/2*/ | tail -n 1)"
+cp "$TEST_RUN"/*.json "$RESULTS/test_metrics.json"
+cp "$TEST_RUN"/*.log "$RESULTS/test.log"
+printf '{"config": "%s", "seed": %s, "best_checkpoint": "%s", "train_wall_s": %s, "test_wall_s": %s, "threads": "%s", "date": "%s"}\n' \
+  "$CONFIG" "$SEED" "$(basename "$BEST")" "$train_s" "$test_s" "${OMP_NUM_THREADS:-default}" "$(date -u +%F)" \
+  > "$RESULTS/run.json"
+echo "[row] $NAME: train ${train_s}s, test ${test_s}s, results in $RESULTS"
