@@ -1,0 +1,114 @@
+"""The table and plots of docs/accuracy.md, read from the committed result files of the BCCD study.
+
+    python tools/accuracy_report.py [--runs docs/accuracy/runs] [--benchmark docs/accuracy/benchmark.json]
+        [--plot docs/accuracy/map_vs_latency.png] [--curves docs/accuracy/val_curves.png]
+
+Each ``runs/<config>_seed<N>/`` (written by tools/run_accuracy_row.sh) holds ``test_metrics.json`` (CocoMetric
+on the test split), ``scalars.json`` (training losses and val mAP per evaluation) and ``run.json`` (wall times).
+``--benchmark`` is a tools/benchmark.py report of the same configs (params, MACs, latency of the whole
+detector). Seeds of one config are summarised as mean and (min-max).
+"""
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+from statistics import mean
+from typing import Dict, List
+
+CLASSES = ('RBC', 'WBC', 'Platelets')
+
+
+def load_runs(runs_dir: Path) -> Dict[str, List[dict]]:
+    """``{config name: [one dict per seed]}`` with test metrics, val curve and wall times."""
+    runs = defaultdict(list)
+    for run_dir in sorted(p for p in runs_dir.iterdir() if (p / 'test_metrics.json').is_file()):
+        info = json.loads((run_dir / 'run.json').read_text())
+        records = [json.loads(line) for line in (run_dir / 'scalars.json').read_text().splitlines()]
+        runs[Path(info['config']).stem].append(
+            dict(info, test=json.loads((run_dir / 'test_metrics.json').read_text()),
+                 val_curve=[(r['step'], r['coco/bbox_mAP']) for r in records if 'coco/bbox_mAP' in r]))
+    return dict(runs)
+
+
+def load_benchmark(path: Path) -> Dict[str, dict]:
+    """Benchmark rows of batch-1 eager inference by model name (the config's stem)."""
+    if path is None or not path.is_file():
+        return {}
+    rows = json.loads(path.read_text())['rows']
+    return {r['model']: r for r in rows if r.get('batch') == 1 and r.get('variant', 'eager') == 'eager'}
+
+
+def spread(values: List[float], digits: int = 3) -> str:
+    """``mean`` for one value, ``mean (min-max)`` for several."""
+    text = f'{mean(values):.{digits}f}'
+    return text if len(values) == 1 else f'{text} ({min(values):.{digits}f}-{max(values):.{digits}f})'
+
+
+def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
+    header = ['config', 'seeds', 'test mAP', 'mAP@0.5'] + [f'AP {c}' for c in CLASSES] + [
+        'params (M)', 'MACs (G)', 'latency (ms)', 'train (min)']
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for name, seeds in runs.items():
+        test = [s['test'] for s in seeds]
+        row = bench.get(name, {})
+        cells = [f'`{name}`', str(len(seeds)), spread([t['coco/bbox_mAP'] for t in test]),
+                 spread([t['coco/bbox_mAP_50'] for t in test])]
+        cells += [spread([t[f'coco/{c}_precision'] for t in test]) for c in CLASSES]
+        cells += [f'{row["params"] / 1e6:.2f}' if row else '-', f'{row["flops_mac"] / 1e9:.2f}' if row else '-',
+                  f'{row["latency_median_ms"]:.0f}' if row else '-',
+                  spread([s['train_wall_s'] / 60 for s in seeds], 1)]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, curves_path: Path) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    if map_path is not None and bench:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for name, seeds in runs.items():
+            if name in bench:
+                maps = [s['test']['coco/bbox_mAP'] for s in seeds]
+                ax.errorbar(bench[name]['latency_median_ms'], mean(maps),
+                            yerr=[[mean(maps) - min(maps)], [max(maps) - mean(maps)]],
+                            marker='o' if name.startswith('retinanet') else 's', capsize=3, label=name)
+        ax.set_xlabel('CPU latency of the whole detector, batch 1 (ms)')
+        ax.set_ylabel('BCCD test bbox mAP (COCO 0.5:0.95)')
+        ax.legend(fontsize=6)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(map_path, dpi=110)
+    if curves_path is not None:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for name, seeds in runs.items():
+            for s in seeds:
+                steps, values = zip(*s['val_curve'])
+                ax.plot(steps, values, marker='.', label=f'{name} seed {s["seed"]}')
+        ax.set_xlabel('epoch')
+        ax.set_ylabel('BCCD val bbox mAP')
+        ax.legend(fontsize=6)
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(curves_path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description='Table and plots of the BCCD accuracy study')
+    parser.add_argument('--runs', type=Path, default=Path('docs/accuracy/runs'))
+    parser.add_argument('--benchmark', type=Path, help='tools/benchmark.py JSON report of the study configs')
+    parser.add_argument('--plot', type=Path, help='write test mAP against latency here (.png)')
+    parser.add_argument('--curves', type=Path, help='write the val mAP learning curves here (.png)')
+    args = parser.parse_args()
+    if not args.runs.is_dir():
+        parser.error(f'--runs={str(args.runs)!r} is not a folder')
+    runs = load_runs(args.runs)
+    if not runs:
+        parser.error(f'--runs={str(args.runs)!r} holds no finished run (no */test_metrics.json)')
+    bench = load_benchmark(args.benchmark)
+    print(table(runs, bench))
+    plot(runs, bench, args.plot, args.curves)
+
+
+if __name__ == '__main__':
+    main()
