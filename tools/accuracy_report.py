@@ -61,7 +61,17 @@ def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
     return '\n'.join(lines)
 
 
+def _save(fig, ax, xlabel: str, ylabel: str, path: Path) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=6)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, curves_path: Path) -> None:
+    """Test mAP (mean, min-max over seeds) against latency; val mAP per epoch for every run."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -73,24 +83,15 @@ def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, cu
                 ax.errorbar(bench[name]['latency_median_ms'], mean(maps),
                             yerr=[[mean(maps) - min(maps)], [max(maps) - mean(maps)]],
                             marker='o' if name.startswith('retinanet') else 's', capsize=3, label=name)
-        ax.set_xlabel('CPU latency of the whole detector, batch 1 (ms)')
-        ax.set_ylabel('BCCD test bbox mAP (COCO 0.5:0.95)')
-        ax.legend(fontsize=6)
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(map_path, dpi=110)
+        _save(fig, ax, 'CPU latency of the whole detector, batch 1 (ms)', 'BCCD test bbox mAP (COCO 0.5:0.95)',
+              map_path)
     if curves_path is not None:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for name, seeds in runs.items():
             for s in seeds:
                 steps, values = zip(*s['val_curve'])
                 ax.plot(steps, values, marker='.', label=f'{name} seed {s["seed"]}')
-        ax.set_xlabel('epoch')
-        ax.set_ylabel('BCCD val bbox mAP')
-        ax.legend(fontsize=6)
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        fig.savefig(curves_path, dpi=110)
+        _save(fig, ax, 'epoch', 'BCCD val bbox mAP', curves_path)
 
 
 def main() -> None:
