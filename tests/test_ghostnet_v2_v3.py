@@ -12,9 +12,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmdet_ghostnet import GhostNet, GhostNetV2, GhostNetV3, fuse_for_deploy
 from mmdet_ghostnet.models.layers import RepConvNorm
 from test_complexity import ImageNetClassifier, multiply_adds
-from test_deploy import assert_fold_keeps_outputs
-from timm_oracle import timm_ghostnet, timm_logits_from_features, timm_stage_outputs
-from timm_oracle_v2_v3 import TIMM_WIDTHS, official_v3_state_dict, timm_ghostnet_version
+from test_deploy import assert_fold_keeps_outputs, randomise_batchnorms
+from timm_oracle import timm_ghostnet
+from timm_oracle_v2_v3 import TIMM_WIDTHS, differences_to_timm, official_v3_state_dict, timm_ghostnet_version
 from tool_runs import REPO, RETINANET_DEMO, run, scalars, tiny_run_options
 
 BACKBONES = {'v2': GhostNetV2, 'v3': GhostNetV3}
@@ -40,18 +40,8 @@ def test_timm_weights_give_identical_stages_and_logits(build_from_config, tmp_pa
              init_cfg=dict(type='Pretrained', checkpoint=path)))
     assert type(model) is BACKBONES[version]
     model.init_weights()
-    model.eval()
-    x = torch.randn(1, 3, 161, 225)
-    with torch.no_grad():
-        outs = model(x)
-        expected = timm_stage_outputs(oracle, x)
-        logits = timm_logits_from_features(oracle, outs[-1])
-        expected_logits = oracle(x)
-    assert len(outs) == len(expected) == 11
-    for index, (out, ref) in enumerate(zip(outs, expected)):
-        assert out.shape == ref.shape, f'stage {index}'
-        assert (out - ref).abs().max().item() <= 1e-5, f'stage {index}'
-    assert (logits - expected_logits).abs().max().item() <= 1e-5
+    differences = differences_to_timm(model.eval(), oracle, torch.randn(1, 3, 161, 225))
+    assert max(differences) <= 1e-5, differences
 
 
 @pytest.mark.parametrize('backbone', [GhostNetV2, GhostNetV3])
@@ -120,7 +110,7 @@ def test_v3_fold_matches_timm_reparameterisation(tmp_path):
     reparameterize_model(oracle, inplace=True)
     x = torch.randn(1, 3, 97, 129)
     with torch.no_grad():
-        torch.testing.assert_close(model(x)[0], timm_stage_outputs(oracle, x)[-1], rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(model(x)[0], oracle.forward_features(x), rtol=1e-5, atol=1e-5)
 
 
 def test_v3_trains_its_branches_and_keeps_frozen_and_norm_eval():
@@ -159,6 +149,21 @@ def test_bad_arguments_are_named(build_from_config, backbone, kwargs, error, wor
     with pytest.raises(error) as info:
         build_from_config(dict(type=backbone.__name__, **kwargs))
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize('in_channels, out_channels, kernel_size, stride, groups', [
+    (6, 6, 3, 1, 1),  # dense, with the identity branch
+    (6, 6, 3, 1, 3),  # grouped identity
+    (6, 12, 5, 2, 6),  # depthwise multiplier 2, stride 2: no identity
+    (4, 8, 1, 1, 1),  # 1x1: no scale branch
+])
+def test_rep_conv_norm_fold_equals_its_branches(in_channels, out_channels, kernel_size, stride, groups):
+    module = randomise_batchnorms(RepConvNorm(in_channels, out_channels, kernel_size, stride, groups, num_branches=2))
+    assert (module.rpr_skip is not None) == (in_channels == out_channels and stride == 1)
+    assert (module.rpr_scale is not None) == (kernel_size > 1)
+    x = torch.randn(2, in_channels, 13, 10)
+    with torch.no_grad():
+        torch.testing.assert_close(module.fold()(x), module(x), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize('kwargs, words', [
