@@ -1,5 +1,6 @@
 """GhostNetV2 and GhostNetV3: parity with timm, checkpoints, deploy folding, cost against the papers, configs, tools."""
 import math
+import pickle
 
 import pytest
 import torch
@@ -234,10 +235,14 @@ def test_v3_detector_trains_with_branches_and_tests_folded(tiny_data, tmp_path):
     assert len(losses) == 4 and all(math.isfinite(loss) for loss in losses)
     checkpoint = torch.load(tmp_path / 'epoch_1.pth', weights_only=True)['state_dict']
     assert 'backbone.blocks.1.0.conv_dw.rpr_conv.2.conv.weight' in checkpoint
-    metrics = []
+    metrics, top_scores = [], []
     for extra in ([], ['--deploy']):
+        out = tmp_path / f'predictions{len(metrics)}.pkl'
         result = run(REPO / 'tools' / 'test.py', RETINANET_DEMO, tmp_path / 'epoch_1.pth', '--work-dir', tmp_path,
-                     *extra, '--cfg-options', *options)
+                     '--out', out, *extra, '--cfg-options', *options)
         metrics.append([line for line in result.stdout.splitlines() if line.startswith('metrics:')])
+        with open(out, 'rb') as f:
+            top_scores.append(torch.stack([p['pred_instances']['scores'].max() for p in pickle.load(f)]))
     assert metrics[0] and metrics[0] == metrics[1]
+    torch.testing.assert_close(top_scores[1], top_scores[0], rtol=1e-4, atol=1e-5)
 
