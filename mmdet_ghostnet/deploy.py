@@ -1,5 +1,5 @@
-"""Deploy mode: fold every BatchNorm into the conv before it and store weights channels-last, for faster
-inference with the same outputs (up to float32 rounding).
+"""Deploy mode: fold GhostNetV3's training branches and every BatchNorm into single convs and store weights
+channels-last, for faster inference with the same outputs (up to float32 rounding).
 
 Use it on a backbone, a neck or a whole detector after its weights are loaded::
 
@@ -17,12 +17,14 @@ from mmengine.model import is_model_wrapper
 from torch import nn
 
 from .models import GhostNet
+from .models.layers import fold_rep_convs
 
 
 def fuse_for_deploy(model: nn.Module, channels_last: bool = True) -> nn.Module:
     """Switch ``model`` to eval mode and fold each BatchNorm that follows a conv into it (in place).
 
-    ``y = bn(conv(x))`` becomes one conv with weight ``w * g / sqrt(var + eps)`` and bias
+    First each re-parameterised sum of conv + BN branches (``RepConvNorm``, GhostNetV3's training form) becomes
+    one conv with bias; then ``y = bn(conv(x))`` becomes one conv with weight ``w * g / sqrt(var + eps)`` and bias
     ``(b - mean) * g / sqrt(var + eps) + beta``; the BatchNorm is replaced by ``nn.Identity``. With
     ``channels_last`` the weights of every ``GhostNet`` inside ``model`` are stored NHWC, so its convolutions take
     oneDNN's channels-last kernels (on CPU much faster for the depthwise convs; see docs/benchmarks.md) whatever
@@ -30,6 +32,7 @@ def fuse_for_deploy(model: nn.Module, channels_last: bool = True) -> nn.Module:
     """
     model.eval()
     with torch.no_grad():
+        fold_rep_convs(model)
         fuse_conv_bn(model)
     if channels_last:
         for module in model.modules():
@@ -40,7 +43,7 @@ def fuse_for_deploy(model: nn.Module, channels_last: bool = True) -> nn.Module:
 
 @HOOKS.register_module()
 class FuseConvBNHook(Hook):
-    """Fold BatchNorms into convs right before testing (after the checkpoint is loaded)."""
+    """Fold training branches and BatchNorms into convs right before testing (after the checkpoint is loaded)."""
 
     priority = 'VERY_LOW'
 

@@ -8,11 +8,12 @@ from mmdet_ghostnet import GhostFPN, GhostNet
 
 
 class ImageNetClassifier(nn.Module):
-    """GhostNet through blocks.9 plus the paper's ImageNet head (pool, 1x1 conv to 1280, ReLU, linear)."""
+    """GhostNet (or ``backbone``: V2, V3) through blocks.9 plus the paper's ImageNet head (pool, 1x1 conv to 1280,
+    ReLU, linear)."""
 
-    def __init__(self, widen_factor: float) -> None:
+    def __init__(self, widen_factor: float, backbone: type = GhostNet) -> None:
         super().__init__()
-        self.backbone = GhostNet(widen_factor=widen_factor, out_indices=(10, ))
+        self.backbone = backbone(widen_factor=widen_factor, out_indices=(10, ))
         self.head = nn.Sequential(
             nn.AdaptiveAvgPool2d(1), nn.Conv2d(self.backbone.out_channels[0], 1280, 1), nn.ReLU(), nn.Flatten(),
             nn.Linear(1280, 1000))

@@ -87,6 +87,11 @@ class GhostNet(BaseModule):
     ]
     stem_channels = 16
     num_stages = len(arch_settings) + 2  # stem, bottleneck groups, final 1x1 conv
+    # What the later versions change, set by their subclasses: the first bottleneck (counted flat from 0) whose
+    # first Ghost module has DFC attention (None: none), and the number of re-parameterised training branches
+    # of each conv in the bottlenecks (0: plain convs).
+    dfc_attention_from: Optional[int] = None
+    rep_branches: int = 0
 
     def __init__(self,
                  widen_factor: float = 1.0,
@@ -117,6 +122,7 @@ class GhostNet(BaseModule):
 
         self.blocks = nn.Sequential()
         last_stage = self.out_indices[-1]
+        block_index = 0
         for rows in self.arch_settings[:last_stage]:
             group = []
             for kernel, mid, out, se_ratio, stride in rows:
@@ -129,9 +135,12 @@ class GhostNet(BaseModule):
                         kernel,
                         stride,
                         se_ratio,
+                        dfc_attention=self.dfc_attention_from is not None and block_index >= self.dfc_attention_from,
+                        rep_branches=self.rep_branches,
                         with_cp=with_cp,
                         **common))
                 channels = out_channels
+                block_index += 1
             self.blocks.append(nn.Sequential(*group))
             stage_channels.append(channels)
         if last_stage == self.num_stages - 1:
@@ -158,7 +167,7 @@ class GhostNet(BaseModule):
             self._is_init = True
         else:
             print_log(
-                'GhostNet: init_cfg has no checkpoint, training from scratch. Pass ImageNet weights with '
+                f'{type(self).__name__}: init_cfg has no checkpoint, training from scratch. Pass ImageNet weights with '
                 '--cfg-options model.backbone.init_cfg.checkpoint=PATH for COCO.',
                 logger='current',
                 level=logging.WARNING)

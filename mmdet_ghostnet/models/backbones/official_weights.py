@@ -1,6 +1,6 @@
-"""Read GhostNet checkpoints in the official / timm layout and load them strictly into :class:`GhostNet`."""
+"""Read GhostNet (V1, V2, V3) checkpoints in the official / timm layout and load them strictly into the backbones."""
 import re
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
@@ -9,6 +9,10 @@ from torch import Tensor, nn
 HEAD_PREFIXES = ('conv_head.', 'classifier.')
 # Written into every module by the thop profiler.
 PROFILER_SUFFIXES = ('total_ops', 'total_params')
+# GhostNetV3's training branches: official ``ghost1.primary_rpr_conv.0.bn.weight`` (timm: ``bn1``) is this plugin's
+# ``ghost1.primary_conv.0.rpr_conv.0.bn.weight``; ``RepConvNorm`` stands where the folded conv will be.
+REP_BRANCH_KEY = re.compile(r'(?:^|(?<=\.))(primary|cheap|dw)_rpr_(conv|scale|skip)\.')
+REP_OWNERS = {'primary': 'primary_conv.0.', 'cheap': 'cheap_operation.0.', 'dw': 'conv_dw.'}
 
 
 def read_official_state_dict(checkpoint: str,
@@ -37,17 +41,38 @@ def read_official_state_dict(checkpoint: str,
                              f'its first keys are {sorted(state_dict)[:5]}')
         state_dict = selected
     return {
-        key: value
+        _plugin_key(key): value
         for key, value in state_dict.items()
         if not key.endswith(PROFILER_SUFFIXES) and not key.startswith(HEAD_PREFIXES)
     }
+
+
+def _plugin_key(key: str) -> str:
+    """``key`` under this plugin's names: only GhostNetV3's branch names differ from the official ones."""
+    match = REP_BRANCH_KEY.search(key)
+    if match is None:
+        return key
+    owner, branch = match.groups()
+    rest = re.sub(r'(^|\.)bn1\.', r'\1bn.', key[match.end():])
+    return f'{key[:match.start()]}{REP_OWNERS[owner]}rpr_{branch}.{rest}'
+
+
+def checkpoint_version(keys: Iterable[str]) -> str:
+    """Which backbone a state dict's (plugin) keys belong to, judging by the modules the versions add."""
+    keys = list(keys)
+    if any('.rpr_' in key for key in keys):
+        return 'GhostNetV3 (training form)'
+    if any('.short_conv.' in key for key in keys):
+        return 'GhostNetV2 (or a folded GhostNetV3)'
+    return 'GhostNet (V1)'
 
 
 def load_official_weights(model: nn.Module,
                           checkpoint: str,
                           prefix: Optional[str] = None,
                           map_location: str = 'cpu') -> None:
-    """Load ``checkpoint`` into a ``GhostNet`` strictly; raise ``ValueError`` listing any key that does not fit.
+    """Load ``checkpoint`` into a ``GhostNet`` / ``GhostNetV2`` / ``GhostNetV3`` strictly; raise ``ValueError``
+    listing any key that does not fit.
 
     Keys of stage groups that ``model`` does not build (those after its last ``out_indices``) are ignored, as is
     the classifier head; BatchNorm ``num_batches_tracked`` counters may be absent.
@@ -68,14 +93,14 @@ def load_official_weights(model: nn.Module,
         raise ValueError(f'checkpoint={checkpoint!r} does not fit {type(model).__name__}'
                          f'(widen_factor={getattr(model, "widen_factor", "?")}): {len(mismatched)} tensors differ '
                          f'in shape, e.g. {_shorten(mismatched, 3)}. Set widen_factor to the width the checkpoint '
-                         'was trained with (the official release is 1.0x).')
+                         'was trained with (released: GhostNet 1.0x; GhostNetV2 1.0x, 1.3x, 1.6x; GhostNetV3 1.0x).')
     missing, unexpected = model.load_state_dict(state_dict, strict=False)
     missing = [key for key in missing if not key.endswith('num_batches_tracked')]
     if missing or unexpected:
         raise ValueError(f'checkpoint={checkpoint!r} does not match {type(model).__name__}: '
-                         f'unexpected keys {_shorten(unexpected)}, missing keys {_shorten(missing)}. Is it a '
-                         'GhostNet V1 checkpoint of the same widen_factor? A whole-detector checkpoint needs '
-                         "prefix='backbone.'.")
+                         f'unexpected keys {_shorten(unexpected)}, missing keys {_shorten(missing)}. The checkpoint '
+                         f'looks like {checkpoint_version(state_dict)}: build the backbone of that version with the '
+                         "same widen_factor. A whole-detector checkpoint needs prefix='backbone.'.")
 
 
 def _shorten(keys: List[str], limit: int = 12) -> str:

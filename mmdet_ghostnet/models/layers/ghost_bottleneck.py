@@ -7,6 +7,7 @@ from torch import Tensor, nn
 
 from .conv_norm_act import conv_norm_act
 from .ghost_module import GhostModule
+from .rep_conv_norm import RepConvNorm
 from .squeeze_excite import SqueezeExcite
 
 
@@ -24,6 +25,9 @@ class GhostBottleneck(BaseModule):
         dw_kernel_size: Kernel of the depthwise convs (3 or 5 in GhostNet).
         stride: 1 or 2.
         se_ratio: Squeeze-excite reduction; 0 disables SE.
+        dfc_attention: Gate the first Ghost module with DFC attention (GhostNetV2), see :class:`DFCAttention`.
+        rep_branches: If > 0, train the Ghost modules' convs and the stride-2 depthwise conv as that many
+            re-parameterised branches (GhostNetV3), see :class:`RepConvNorm`.
         with_cp: Trade compute for memory with ``torch.utils.checkpoint`` during training.
     """
 
@@ -37,6 +41,8 @@ class GhostBottleneck(BaseModule):
                  conv_cfg: Optional[dict] = None,
                  norm_cfg: dict = dict(type='BN'),
                  act_cfg: dict = dict(type='ReLU'),
+                 dfc_attention: bool = False,
+                 rep_branches: int = 0,
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
@@ -45,8 +51,14 @@ class GhostBottleneck(BaseModule):
         self.stride = stride
         self.with_cp = with_cp
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg)
-        self.ghost1 = GhostModule(in_channels, mid_channels, act_cfg=act_cfg, **common)
-        if stride > 1:
+        self.ghost1 = GhostModule(
+            in_channels, mid_channels, act_cfg=act_cfg, dfc_attention=dfc_attention, rep_branches=rep_branches,
+            **common)
+        if stride > 1 and rep_branches:
+            self.conv_dw = RepConvNorm(
+                mid_channels, mid_channels, dw_kernel_size, stride, mid_channels, rep_branches, **common)
+            self.bn_dw = nn.Identity()  # the branches end with their own norms
+        elif stride > 1:
             self.conv_dw = build_conv_layer(
                 conv_cfg,
                 mid_channels,
@@ -58,7 +70,7 @@ class GhostBottleneck(BaseModule):
                 bias=False)
             self.bn_dw = build_norm_layer(norm_cfg, mid_channels)[1]
         self.se = SqueezeExcite(mid_channels, se_ratio, act_cfg) if se_ratio > 0 else None
-        self.ghost2 = GhostModule(mid_channels, out_channels, act_cfg=None, **common)
+        self.ghost2 = GhostModule(mid_channels, out_channels, act_cfg=None, rep_branches=rep_branches, **common)
         if in_channels == out_channels and stride == 1:
             self.shortcut = nn.Sequential()
         else:

@@ -6,6 +6,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from .conv_norm_act import conv_norm_act
+from .dfc_attention import DFCAttention
 
 
 class GhostModule(BaseModule):
@@ -26,6 +27,9 @@ class GhostModule(BaseModule):
         stride: Stride of the primary conv.
         conv_cfg, norm_cfg: As in ``mmcv.cnn.ConvModule``.
         act_cfg: Activation after both convs; ``None`` for a linear module (the paper's second Ghost module).
+        dfc_attention: Multiply the output by a :class:`DFCAttention` gate computed from the input (GhostNetV2).
+        rep_branches: If > 0, train both convs as that many re-parameterised branches (GhostNetV3), see
+            :class:`RepConvNorm`.
     """
 
     def __init__(self,
@@ -38,13 +42,15 @@ class GhostModule(BaseModule):
                  conv_cfg: Optional[dict] = None,
                  norm_cfg: Optional[dict] = dict(type='BN'),
                  act_cfg: Optional[dict] = dict(type='ReLU'),
+                 dfc_attention: bool = False,
+                 rep_branches: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         if not (isinstance(ratio, int) and ratio >= 2):
             raise ValueError(f'ratio={ratio!r} is invalid: it must be an int >= 2')
         self.out_channels = out_channels
         intrinsic_channels = math.ceil(out_channels / ratio)
-        common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, rep_branches=rep_branches)
         self.primary_conv = conv_norm_act(in_channels, intrinsic_channels, kernel_size, stride, **common)
         self.cheap_operation = conv_norm_act(
             intrinsic_channels,
@@ -52,8 +58,14 @@ class GhostModule(BaseModule):
             dw_size,
             groups=intrinsic_channels,
             **common)
+        # Named as in the official GhostNetV2 checkpoint.
+        self.short_conv = (
+            DFCAttention(in_channels, out_channels, kernel_size, stride, conv_cfg, norm_cfg) if dfc_attention else None)
 
     def forward(self, x: Tensor) -> Tensor:
         intrinsic = self.primary_conv(x)
         ghosts = self.cheap_operation(intrinsic)
-        return torch.cat([intrinsic, ghosts], dim=1)[:, :self.out_channels]
+        out = torch.cat([intrinsic, ghosts], dim=1)[:, :self.out_channels]
+        if self.short_conv is not None:
+            out = out * self.short_conv(x, out.shape[-2:])
+        return out
