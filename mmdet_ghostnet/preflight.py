@@ -20,13 +20,14 @@ DEMO_HINT = 'For the offline demo data run: python tools/make_demo_data.py (see 
 VOC_HINT = ('For BCCD: clone its public repository (Shenggan/BCCD_Dataset) to data/bccd or set BCCD_ROOT to the '
             'clone (see the README).')
 VOC_SUBDIRS = ('Annotations', 'JPEGImages')
+GHOSTNET_TYPES = ('GhostNet', 'GhostNetV2', 'GhostNetV3')  # same out_channels for the same arguments
 FULL_JSON_CHECK_BYTES = 64 * 2**20  # larger annotation files are parsed by the dataset itself, once
 
 
 def check_model_config(model_cfg: ConfigDict) -> None:
-    """Build-free check that a ``GhostNet`` backbone's output channels equal the neck's ``in_channels``."""
+    """Build-free check that a ``GhostNet`` (V1, V2 or V3) backbone's output channels equal the neck's ``in_channels``."""
     backbone, neck = model_cfg.get('backbone'), model_cfg.get('neck')
-    if not (backbone and neck and backbone.get('type') == 'GhostNet' and 'in_channels' in neck):
+    if not (backbone and neck and backbone.get('type') in GHOSTNET_TYPES and 'in_channels' in neck):
         return
     arguments = {k: v for k, v in backbone.items() if k not in ('type', 'init_cfg')}
     channels = list(GhostNet(**arguments, init_cfg=None).out_channels)

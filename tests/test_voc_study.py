@@ -114,7 +114,7 @@ def _without(cfg: Config, *keys) -> dict:
 @pytest.mark.parametrize('detector', ['retinanet', 'faster-rcnn'])
 def test_study_rows_differ_only_in_backbone_and_neck(detector, tiny_voc, monkeypatch):
     rows = [c for c in STUDY if c.name.startswith(detector + '_')]
-    assert len(rows) == 5
+    assert len(rows) == 7  # V1 + GhostFPN, V1 + FPN, MobileNetV2, ResNet-18, light, V2, V3
     configs = {c.name: study_config(c.name, tiny_voc, monkeypatch) for c in rows}
     reference = configs[f'{detector}_ghostnet-1.0x_ghostfpn_bccd.py']
     for name, cfg in configs.items():
