@@ -23,7 +23,8 @@ def list_images(inputs: Sequence[str]) -> List[str]:
     images = []
     for item in inputs:
         if osp.isdir(item):
-            images += [osp.join(item, name) for name in sorted(os.listdir(item)) if name.lower().endswith(IMAGE_SUFFIXES)]
+            names = sorted(os.listdir(item))
+            images += [osp.join(item, name) for name in names if name.lower().endswith(IMAGE_SUFFIXES)]
         elif osp.isfile(item):
             if not item.lower().endswith(IMAGE_SUFFIXES):
                 raise ValueError(f'input {item!r} is not an image: allowed suffixes are {IMAGE_SUFFIXES}')
