@@ -85,7 +85,8 @@ class CheckedVOCDataset(XMLDataset):
             return
         reasons = '; '.join(f'{count} {problem}, e.g. {", ".join(self._examples[problem])}'
                             for problem, count in self.dropped_boxes.most_common())
-        print_log(f'{message}; dropped {sum(self.dropped_boxes.values())} boxes: {reasons}', logger='current',
+        dropped = sum(self.dropped_boxes.values())
+        print_log(f'{message}; dropped {dropped} box{"es" if dropped > 1 else ""}: {reasons}', logger='current',
                   level=logging.WARNING)
 
 
