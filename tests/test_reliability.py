@@ -219,7 +219,7 @@ def test_sigkill_mid_epoch_then_resume_ends_with_identical_weights_and_optimizer
     assert states and all({'exp_avg', 'exp_avg_sq', 'step'} <= set(state) for state in states)
     assert all('lr' in group for group in expected['optimizer']['param_groups'])
     assert expected['param_schedulers']
-    for key in ('state_dict', 'optimizer', 'param_schedulers'):
+    for key in ('optimizer', 'param_schedulers', 'state_dict'):
         assert_identical(resumed[key], expected[key], key)
 
 
