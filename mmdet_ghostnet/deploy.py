@@ -15,6 +15,7 @@ from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from .models import GhostNet
 from .models.layers import fold_rep_convs
@@ -49,4 +50,12 @@ class FuseConvBNHook(Hook):
 
     def before_test(self, runner) -> None:
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        batchnorms = count_batchnorms(model)
         fuse_for_deploy(model)
+        runner.logger.info(f'FuseConvBNHook: folded {batchnorms - count_batchnorms(model)} of {batchnorms} '
+                           'BatchNorms into convs (deploy mode)')
+
+
+def count_batchnorms(model: nn.Module) -> int:
+    """Number of BatchNorm layers (of any dimension, SyncBN included) in ``model``."""
+    return sum(isinstance(m, _BatchNorm) for m in model.modules())

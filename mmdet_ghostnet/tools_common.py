@@ -2,11 +2,13 @@
 import argparse
 import os
 import os.path as osp
+from typing import Optional
 
 import torch.distributed as torch_dist
 from mmengine.config import Config
-from mmengine.registry import RUNNERS
+from mmengine.registry import MODELS, RUNNERS, DefaultScope
 from mmengine.runner import Runner
+from torch import nn
 
 from .preflight import check_checkpoint, check_dataset_config, check_model_config
 
@@ -53,17 +55,26 @@ def load_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def build_runner(cfg: Config, splits: tuple, checkpoint: str = None) -> Runner:
-    """Check the model config and the datasets of ``splits`` (e.g. ``('train', 'val')``), build the runner,
-    then check ``checkpoint`` (if any) against the built model: all before any long work starts."""
+def build_runner(cfg: Config, splits: tuple, checkpoint: Optional[str] = None) -> Runner:
+    """Check the model config, the datasets of ``splits`` (e.g. ``('train', 'val')``) and ``checkpoint`` (if
+    any) against the model, then build the runner: all before any long work starts, and before the runner
+    creates the work dir, its log and its config copy, so that a refused run leaves nothing behind."""
     check_model_config(cfg.model)
     for split in splits:
         if cfg.get(f'{split}_dataloader'):
             check_dataset_config(f'{split}_dataloader', cfg[f'{split}_dataloader'].dataset)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     if checkpoint is not None:
-        check_checkpoint(checkpoint, runner.model)
-    return runner
+        check_checkpoint(checkpoint, build_model(cfg))
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+
+
+def build_model(cfg: Config) -> nn.Module:
+    """The model the runner of ``cfg`` will build (same registry scope and data preprocessor)."""
+    model_cfg = cfg.model.copy()
+    if cfg.get('data_preprocessor') is not None:
+        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        return MODELS.build(model_cfg)
 
 
 def close_distributed() -> None:

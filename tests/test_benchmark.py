@@ -49,14 +49,23 @@ def test_quick_run_measures_every_expected_model(quick):
     assert all(row['flops_mac_backbone_neck'] > 0 for row in rows if row['part'] == 'detector')
 
 
-def test_quick_run_reports_ratios_against_peers(quick):
+RATIO_FIELDS = {'latency': 'latency_median_ms', 'flops_mac': 'flops_mac', 'params': 'params'}
+
+
+def test_quick_run_reports_ratios_against_peers_measured_in_the_same_run(quick):
+    """Each ratio is the row's value over its peer row's (same size, batch, mode and variant) in the report."""
     _, report, _ = quick
-    for row in report['rows']:
+    rows = {(row['model'], row['size'], row['batch'], row['mode'], row['variant']): row for row in report['rows']}
+    checked = set()
+    for (model, *setting), row in rows.items():
         assert set(row['ratios']) == PEER_LABELS[row['part']]
-        for ratio in row['ratios'].values():
-            assert ratio['latency'] > 0 and ratio['flops_mac'] > 0 and ratio['params'] > 0
-    timm = [row['ratios']['timm'] for row in report['rows'] if row['model'] == 'timm ghostnet_100 (blocks 0-8)']
-    assert timm and all(ratio['latency'] == 1.0 for ratio in timm)
+        for label, ratio in row['ratios'].items():
+            peer = rows[(ratio['peer'], *setting)]
+            assert peer['part'] == row['part']
+            for metric, field in RATIO_FIELDS.items():
+                assert ratio[metric] == pytest.approx(row[field] / peer[field], rel=1e-9), (model, label, metric)
+            checked.add((row['part'], label))
+    assert checked == {(part, label) for part, labels in PEER_LABELS.items() for label in labels}
 
 
 def test_ghost_fpn_costs_less_than_fpn_in_the_report(quick):

@@ -52,3 +52,26 @@ def test_reports_a_checkpoint_of_another_network(tmp_path):
     assert result.returncode != 0
     assert 'fits no GhostNet' in result.stderr and 'conv1.weight' in result.stderr
     assert not dst.exists()
+
+
+def test_widen_factor_option_converts_a_width_that_detection_does_not_try(tmp_path):
+    """0.8x is not among the widths the tool tries (0.5, 0.75, 1.0, 1.1, 1.3, 1.5, 2.0): only the option converts
+    it, and a wrong option is refused."""
+    oracle = timm_ghostnet(0.8)
+    src = tmp_path / 'ghostnet_080.pth'
+    torch.save(oracle.state_dict(), src)
+
+    wrong = run_tool(src, tmp_path / 'wrong.pth', '--widen-factor', 1.0)
+    assert wrong.returncode != 0 and 'widen_factor=1.0' in wrong.stderr and not (tmp_path / 'wrong.pth').exists()
+
+    dst = tmp_path / 'ghostnet_0.8x.pth'
+    result = run_tool(src, dst, '--widen-factor', 0.8)
+    assert result.returncode == 0, result.stderr
+    assert 'widen_factor=0.8' in result.stdout
+    converted = torch.load(dst, weights_only=True)
+    assert converted['meta']['widen_factor'] == 0.8
+    model = GhostNet(widen_factor=0.8, out_indices=(10, ), init_cfg=dict(type='Pretrained', checkpoint=str(dst)))
+    model.init_weights()
+    assert model.state_dict().keys() == converted['state_dict'].keys()
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, oracle.state_dict()[key]), key

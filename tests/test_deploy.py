@@ -31,7 +31,9 @@ def randomise_batchnorms(model: nn.Module) -> nn.Module:
 def scaled_difference(a, b) -> float:
     """Largest ``|a - b| / max(1, max|a|)`` over all tensors of two (nested) output structures."""
     if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.shape == b.shape, (a.shape, getattr(b, 'shape', type(b)))
         return (a - b).abs().max().item() / max(1.0, a.abs().max().item())
+    assert len(a) == len(b) > 0, (len(a), len(b))
     return max(scaled_difference(x, y) for x, y in zip(a, b))
 
 
@@ -39,12 +41,12 @@ def count_batchnorms(model: nn.Module) -> int:
     return sum(isinstance(m, _BatchNorm) for m in model.modules())
 
 
-def assert_fold_keeps_outputs(model: nn.Module, *inputs) -> None:
+def assert_fold_keeps_outputs(model: nn.Module, *inputs, channels_last: bool = True) -> None:
     model = randomise_batchnorms(model)
     assert count_batchnorms(model) > 0
     with torch.no_grad():
         expected = model(*inputs)
-        fused = fuse_for_deploy(model)
+        fused = fuse_for_deploy(model, channels_last=channels_last)
         assert count_batchnorms(fused) == 0
         assert scaled_difference(fused(*inputs), expected) <= TOLERANCE
 
@@ -56,6 +58,15 @@ def test_backbone():
     assert model.conv_stem.weight.is_contiguous(memory_format=torch.channels_last)
     with torch.no_grad():
         assert all(out.is_contiguous() for out in model(torch.randn(1, 3, 64, 64)))
+
+
+def test_backbone_without_channels_last_folds_batchnorm_only():
+    model = GhostNet(widen_factor=0.5)
+    model.init_weights()
+    assert_fold_keeps_outputs(model, torch.randn(2, 3, 64, 96), channels_last=False)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert all(conv.weight.is_contiguous() for conv in convs)
+    assert not model.conv_stem.weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_neck():

@@ -1,6 +1,7 @@
 """Detector configs and the train/test tools end to end, on a tiny generated COCO set (CPU)."""
 import math
 import pickle
+import re
 from pathlib import Path
 
 import mmdet
@@ -86,25 +87,67 @@ def test_resume_continues_from_the_saved_iteration(trained, tmp_path):
     assert torch.load(resumed_dir / 'epoch_2.pth', weights_only=True)['meta']['iter'] == 8
 
 
-def test_test_tool_evaluates_a_saved_checkpoint(trained, tmp_path):
+def load_predictions(path: Path) -> dict:
+    """``DumpDetResults`` pickle -> ``{img_id: pred_instances}``."""
+    with open(path, 'rb') as f:
+        return {p['img_id']: p['pred_instances'] for p in pickle.load(f)}
+
+
+def metrics_lines(result) -> list:
+    return [line for line in result.stdout.splitlines() if line.startswith('metrics:')]
+
+
+@pytest.fixture(scope='module')
+def tested(trained, tmp_path_factory):
+    """tools/test.py (no deploy) on the trained checkpoint, with ``--out``: its process result and predictions."""
     work_dir, options = trained
-    out = tmp_path / 'predictions.pkl'
-    result = run(REPO / 'tools' / 'test.py', RETINANET_DEMO, work_dir / 'epoch_1.pth', '--work-dir', tmp_path,
-                 '--out', out, '--cfg-options', *options)
+    out_dir = tmp_path_factory.mktemp('tested')
+    result = run(REPO / 'tools' / 'test.py', RETINANET_DEMO, work_dir / 'epoch_1.pth', '--work-dir', out_dir,
+                 '--out', out_dir / 'predictions.pkl', '--cfg-options', *options)
+    return result, load_predictions(out_dir / 'predictions.pkl')
+
+
+def test_test_tool_evaluates_a_saved_checkpoint(tested):
+    result, predictions = tested
     assert "'coco/bbox_mAP':" in result.stdout
-    with open(out, 'rb') as f:
-        predictions = pickle.load(f)
+    assert len(metrics_lines(result)) == 1
     assert len(predictions) == 8
 
 
-def test_deploy_flag_gives_the_same_metrics(trained, tmp_path):
+def assert_same_detections(expected: dict, got: dict) -> None:
+    """Same images, and per image the same number of boxes with the same sorted scores, each box of ``got``
+    within 0.01 px of a box of ``expected`` with the same label (order may differ among near-equal scores)."""
+    assert got.keys() == expected.keys() and len(expected) == 8
+    for img_id, a in expected.items():
+        b = got[img_id]
+        assert len(a['scores']) == len(b['scores']) > 0, img_id  # score_thr=0: every image has detections
+        torch.testing.assert_close(b['scores'].sort().values, a['scores'].sort().values, rtol=0, atol=1e-4)
+        distance = torch.cdist(b['bboxes'], a['bboxes'], p=float('inf'))
+        distance[b['labels'][:, None] != a['labels'][None, :]] = float('inf')
+        assert distance.min(dim=1).values.max() <= 1e-2, img_id
+
+
+def test_deploy_flag_folds_batchnorms_and_keeps_detections_and_metrics(trained, tested, tmp_path):
     work_dir, options = trained
-    metrics = []
-    for extra in ([], ['--deploy']):
-        result = run(REPO / 'tools' / 'test.py', RETINANET_DEMO, work_dir / 'epoch_1.pth', '--work-dir', tmp_path,
-                     *extra, '--cfg-options', *options)
-        metrics.append([line for line in result.stdout.splitlines() if line.startswith('metrics:')])
-    assert metrics[0] and metrics[0] == metrics[1]
+    plain, expected = tested
+    result = run(REPO / 'tools' / 'test.py', RETINANET_DEMO, work_dir / 'epoch_1.pth', '--work-dir', tmp_path,
+                 '--deploy', '--out', tmp_path / 'deploy.pkl', '--cfg-options', *options)
+    assert re.search(r'FuseConvBNHook: folded ([1-9]\d*) of \1 BatchNorms', result.stdout + result.stderr)
+    assert_same_detections(expected, load_predictions(tmp_path / 'deploy.pkl'))
+    assert metrics_lines(result) == metrics_lines(plain)
+
+
+def test_fuse_hook_in_custom_hooks_works_with_mmdetection_own_test_tool(trained, tested, tmp_path):
+    """``custom_hooks = [dict(type='FuseConvBNHook')]`` folds the model after the checkpoint is loaded, also
+    when MMDetection's own tools/test.py (its plain Runner) runs the config."""
+    work_dir, options = trained
+    _, expected = tested
+    config = tmp_path / 'deploy_config.py'
+    config.write_text(f"_base_ = [{str(RETINANET_DEMO)!r}]\ncustom_hooks = [dict(type='FuseConvBNHook')]\n")
+    result = run(MMDET_TOOLS / 'test.py', config, work_dir / 'epoch_1.pth', '--work-dir', tmp_path / 'work',
+                 '--out', tmp_path / 'deploy.pkl', '--cfg-options', *options)
+    assert re.search(r'FuseConvBNHook: folded ([1-9]\d*) of \1 BatchNorms', result.stdout + result.stderr)
+    assert_same_detections(expected, load_predictions(tmp_path / 'deploy.pkl'))
 
 
 def test_mmdetection_own_tools_work_with_our_config(trained, tmp_path):
@@ -119,7 +162,8 @@ def test_faster_rcnn_trains_and_evaluates(tiny_data, tmp_path):
     options = tiny_run_options(tiny_data, 'model.test_cfg.rcnn.score_thr')
     run(REPO / 'tools' / 'train.py', FASTER_RCNN_DEMO, '--work-dir', tmp_path, '--cfg-options', *options)
     records = scalars(tmp_path)
-    assert all(math.isfinite(r['loss']) for r in records if 'loss' in r)
+    losses = [r['loss'] for r in records if 'loss' in r]
+    assert len(losses) == 4 and all(math.isfinite(x) for x in losses)
     assert any('coco/bbox_mAP' in r for r in records)
 
 

@@ -6,6 +6,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet_ghostnet import GhostNet
+from mmdet_ghostnet.models.layers import GhostBottleneck
 from timm_oracle import WIDTHS, timm_ghostnet, timm_stage_outputs
 
 # Channels at the ends of the stride 4/8/16/32 levels and of blocks.9, from the GhostNet reference table.
@@ -34,7 +35,7 @@ def test_every_stage_shape_on_odd_input_matches_timm(width):
     with torch.no_grad():
         outs = model(x)
         expected = timm_stage_outputs(timm_ghostnet(width, randomise=False), x)
-    assert len(outs) == len(ALL_STAGES)
+    assert len(outs) == len(expected) == len(ALL_STAGES)
     for index, (out, ref) in enumerate(zip(outs, expected)):
         stride = STRIDES[index]
         assert out.shape == ref.shape
@@ -85,24 +86,44 @@ def test_norm_eval_keeps_batchnorm_statistics():
     assert not torch.equal(before, plain.blocks[4][0].ghost1.primary_conv[1].running_mean)
 
 
-def test_with_cp_gives_same_outputs_and_gradients():
+def forward_backward_record(model: GhostNet, x: torch.Tensor) -> dict:
+    """One training step's outputs and gradients, the number of ``ghost1`` forward calls (a checkpointed
+    bottleneck runs again during backward) and the bytes of activations autograd keeps for backward."""
+    calls, saved_bytes = [], []
+
+    def pack(tensor):
+        saved_bytes.append(tensor.numel() * tensor.element_size())
+        return tensor
+
+    hooks = [m.ghost1.register_forward_hook(lambda *_: calls.append(1)) for m in model.modules()
+             if isinstance(m, GhostBottleneck)]
+    inputs = x.clone().requires_grad_(True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        outs = model(inputs)
+    sum(o.square().mean() for o in outs).backward()
+    for hook in hooks:
+        hook.remove()
+    return dict(outs=outs, input_grad=inputs.grad, grads={n: p.grad for n, p in model.named_parameters()},
+                ghost1_calls=len(calls), num_bottlenecks=len(hooks), saved_bytes=sum(saved_bytes))
+
+
+def test_with_cp_recomputes_every_bottleneck_saves_memory_and_keeps_outputs_and_gradients():
     plain = GhostNet(widen_factor=0.5, out_indices=(3, 5, 7, 9, 10)).train()
     checkpointed = GhostNet(widen_factor=0.5, out_indices=(3, 5, 7, 9, 10), with_cp=True).train()
     checkpointed.load_state_dict(plain.state_dict())
     x = torch.randn(2, 3, 96, 64)
-    results = []
-    for model in (plain, checkpointed):
-        inputs = x.clone().requires_grad_(True)
-        outs = model(inputs)
-        sum(o.square().mean() for o in outs).backward()
-        results.append((outs, inputs.grad, {n: p.grad for n, p in model.named_parameters()}))
-    (outs_a, dx_a, grads_a), (outs_b, dx_b, grads_b) = results
-    for a, b in zip(outs_a, outs_b):
-        torch.testing.assert_close(a, b)
-    torch.testing.assert_close(dx_a, dx_b)
-    assert grads_a.keys() == grads_b.keys()
-    for name in grads_a:
-        torch.testing.assert_close(grads_a[name], grads_b[name], msg=name)
+    a, b = forward_backward_record(plain, x), forward_backward_record(checkpointed, x)
+    assert a['num_bottlenecks'] == b['num_bottlenecks'] == 16
+    assert a['ghost1_calls'] == 16 and b['ghost1_calls'] == 2 * 16  # checkpointed: recomputed in backward
+    assert b['saved_bytes'] < a['saved_bytes'] / 4
+    assert len(a['outs']) == len(b['outs']) == 5
+    for out_a, out_b in zip(a['outs'], b['outs']):
+        torch.testing.assert_close(out_a, out_b)
+    torch.testing.assert_close(a['input_grad'], b['input_grad'])
+    assert a['grads'].keys() == b['grads'].keys()
+    for name, grad in a['grads'].items():
+        assert grad is not None, name
+        torch.testing.assert_close(grad, b['grads'][name], msg=name)
 
 
 @pytest.mark.parametrize('norm_cfg, norm_type', [

@@ -1,6 +1,9 @@
 """Loading official / timm GhostNet V1 checkpoints: parity with timm and strict key checking."""
+import logging
+
 import pytest
 import torch
+from mmengine.logging import MMLogger
 
 from mmdet_ghostnet import GhostNet
 from timm_oracle import timm_ghostnet, timm_logits_from_features, timm_stage_outputs
@@ -8,20 +11,28 @@ from timm_oracle import timm_ghostnet, timm_logits_from_features, timm_stage_out
 ALL_STAGES = tuple(range(GhostNet.num_stages))
 
 
-def save_timm_checkpoint(tmp_path, width, wrap=False, thop=False):
-    """A timm GhostNet with random weights and BN statistics, saved as the official release would be."""
+def save_timm_checkpoint(tmp_path, width, wrap=None, thop=False, data_parallel=False):
+    """A timm GhostNet with random weights and BN statistics, saved as the official release would be: bare, or
+    wrapped in ``wrap`` ('state_dict' or 'model'), with thop's entries, with DataParallel's ``module.`` prefix."""
     oracle = timm_ghostnet(width)
     state_dict = dict(oracle.state_dict())
     if thop:
         state_dict.update({'total_ops': torch.tensor([1.0]), 'blocks.0.0.total_params': torch.tensor([2.0])})
+    if data_parallel:
+        state_dict = {f'module.{key}': value for key, value in state_dict.items()}
     path = tmp_path / f'ghostnet_{width}.pth'
-    torch.save({'state_dict': state_dict} if wrap else state_dict, path)
+    torch.save({wrap: state_dict} if wrap else state_dict, path)
     return oracle, str(path)
 
 
-@pytest.mark.parametrize('width', [0.5, 1.0, 1.3])
-def test_timm_weights_give_identical_features_and_logits(build_from_config, tmp_path, width):
-    oracle, path = save_timm_checkpoint(tmp_path, width, wrap=width == 1.0, thop=width == 1.3)
+@pytest.mark.parametrize('width, layout', [
+    (0.5, {}),
+    (1.0, dict(wrap='state_dict')),
+    (1.1, dict(wrap='model', data_parallel=True)),  # the paper's detection width
+    (1.3, dict(thop=True)),
+])
+def test_timm_weights_give_identical_features_and_logits(build_from_config, tmp_path, width, layout):
+    oracle, path = save_timm_checkpoint(tmp_path, width, **layout)
     model = build_from_config(
         dict(type='GhostNet', widen_factor=width, out_indices=ALL_STAGES,
              init_cfg=dict(type='Pretrained', checkpoint=path)))
@@ -35,6 +46,7 @@ def test_timm_weights_give_identical_features_and_logits(build_from_config, tmp_
         expected_logits = oracle(x)
     assert len(outs) == len(expected) == 11
     for index, (out, ref) in enumerate(zip(outs, expected)):
+        assert out.shape == ref.shape, f'stage {index}'
         assert (out - ref).abs().max().item() <= 1e-5, f'stage {index}'
     assert logits.shape == (2, 1000)
     assert (logits - expected_logits).abs().max().item() <= 1e-5
@@ -82,10 +94,31 @@ def test_missing_prefix_is_reported(tmp_path):
         model.init_weights()
 
 
-def test_pretrained_without_checkpoint_falls_back_to_default_init(caplog):
+@pytest.mark.parametrize('wrap', ['state_dict', 'model', None])
+def test_data_parallel_prefix_is_stripped_in_any_wrapper(tmp_path, wrap):
+    oracle, path = save_timm_checkpoint(tmp_path, 0.5, wrap=wrap, data_parallel=True)
+    model = GhostNet(widen_factor=0.5, init_cfg=dict(type='Pretrained', checkpoint=path))
+    model.init_weights()
+    state_dict = model.state_dict()
+    assert state_dict.keys() <= oracle.state_dict().keys()
+    for key, value in state_dict.items():
+        assert torch.equal(value, oracle.state_dict()[key]), key
+
+
+def test_pretrained_without_checkpoint_warns_and_falls_back_to_default_init():
     model = GhostNet(init_cfg=dict(type='Pretrained', checkpoint=None))
     with torch.no_grad():
         model.bn1.weight.fill_(3.0)
-    model.init_weights()
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        model.init_weights()
+    finally:
+        logger.removeHandler(handler)
     assert torch.all(model.bn1.weight == 1)
     assert model.init_cfg == dict(type='Pretrained', checkpoint=None)
+    warnings = [r.getMessage() for r in records if r.levelno == logging.WARNING]
+    assert any('training from scratch' in message for message in warnings), warnings

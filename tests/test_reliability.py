@@ -1,5 +1,6 @@
 """Reliability: clear errors before long work, kill-and-resume without loss, determinism, 2-process runs."""
 import json
+import math
 import os
 import pickle
 import re
@@ -12,8 +13,9 @@ from unittest import mock
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.hooks import CheckpointHook
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmdet_ghostnet import GhostNet
 from mmdet_ghostnet.preflight import check_checkpoint, check_dataset_config, check_model_config
@@ -103,7 +105,12 @@ def test_bad_checkpoints_are_named(tmp_path):
         check_checkpoint(str(good), GhostNet(widen_factor=0.5, out_indices=(3, )))
 
 
-def test_tools_fail_fast_without_touching_the_work_dir(trained_once, tiny_data, tmp_path):
+def folder_snapshot(folder) -> dict:
+    """``{relative path: bytes}`` of every file under ``folder`` (empty if it does not exist)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob('*')) if p.is_file()}
+
+
+def test_tools_fail_fast_without_creating_the_work_dir(trained_once, tmp_path):
     checkpoint, options = trained_once
     work_dir = tmp_path / 'work'
     result = run(TRAIN, RETINANET_DEMO, '--work-dir', work_dir, '--cfg-options', *options,
@@ -114,11 +121,42 @@ def test_tools_fail_fast_without_touching_the_work_dir(trained_once, tiny_data, 
     assert result.returncode != 0 and 'missing/\' does not exist' in result.stderr
     assert not work_dir.exists()
 
+
+@pytest.fixture
+def bad_checkpoints(trained_once, tmp_path):
+    """A truncated copy of a good checkpoint, and a checkpoint of another model (a GhostNet 0.5x backbone)."""
+    checkpoint, _ = trained_once
     truncated = tmp_path / 'truncated.pth'
     truncated.write_bytes(checkpoint.read_bytes()[:10000])
-    result = run(TEST, RETINANET_DEMO, truncated, '--work-dir', work_dir, '--cfg-options', *options,
-                 expect_ok=False)
-    assert result.returncode != 0 and 'truncated, corrupt' in result.stderr
+    foreign = tmp_path / 'foreign.pth'
+    torch.save({'state_dict': GhostNet(widen_factor=0.5).state_dict()}, foreign)
+    return dict(truncated=(truncated, 'truncated, corrupt'), foreign=(foreign, 'belongs to another model'))
+
+
+@pytest.mark.parametrize('tool, kind, existing_work_dir', [
+    ('test.py', 'truncated', False),
+    ('train.py --resume PATH', 'truncated', False),
+    ('train.py --resume PATH', 'foreign', True),
+    ('train.py load_from', 'foreign', False),
+])
+def test_bad_checkpoint_is_refused_leaving_work_dirs_alone(trained_once, bad_checkpoints, tmp_path, tool, kind,
+                                                           existing_work_dir):
+    """Refused before the runner is built: no work dir is created, an existing one is left as it was."""
+    checkpoint, options = trained_once
+    path, words = bad_checkpoints[kind]
+    work_dir = tmp_path / 'work'
+    if existing_work_dir:
+        shutil.copytree(checkpoint.parent, work_dir)
+    before = folder_snapshot(work_dir)
+    args = {
+        'test.py': (TEST, RETINANET_DEMO, path, '--cfg-options', *options),
+        'train.py --resume PATH': (TRAIN, RETINANET_DEMO, '--resume', path, '--cfg-options', *options),
+        'train.py load_from': (TRAIN, RETINANET_DEMO, '--cfg-options', *options, f'load_from={path}'),
+    }[tool]
+    result = run(*args, '--work-dir', work_dir, expect_ok=False)
+    assert result.returncode != 0 and f"checkpoint='{path}'" in result.stderr and words in result.stderr
+    assert work_dir.exists() == existing_work_dir
+    assert folder_snapshot(work_dir) == before
 
 
 def test_corrupt_image_stops_training_naming_the_file(data_copy, tmp_path):
@@ -155,7 +193,7 @@ def test_same_seed_gives_identical_losses(trained_once, tmp_path):
     assert len(again) == 4 and again == first
 
 
-def test_sigkill_mid_epoch_then_resume_ends_with_identical_weights(trained_once, tmp_path):
+def test_sigkill_mid_epoch_then_resume_ends_with_identical_weights_and_optimizer_state(trained_once, tmp_path):
     reference, options = trained_once
     command = [sys.executable, str(TRAIN), str(RETINANET_DEMO), '--work-dir', str(tmp_path), '--cfg-options',
                *options]
@@ -174,32 +212,64 @@ def test_sigkill_mid_epoch_then_resume_ends_with_identical_weights(trained_once,
     resumed = torch.load(tmp_path / 'epoch_3.pth', weights_only=True)
     expected = torch.load(reference, weights_only=True)
     assert resumed['meta']['iter'] == expected['meta']['iter'] == 12
-    assert resumed['state_dict'].keys() == expected['state_dict'].keys()
-    for key, value in expected['state_dict'].items():
-        assert torch.equal(resumed['state_dict'][key], value), key
-    for a, b in zip(resumed['optimizer']['state'].values(), expected['optimizer']['state'].values()):
-        assert torch.equal(a['exp_avg'], b['exp_avg'])
+    assert resumed['meta']['epoch'] == expected['meta']['epoch'] == 3
+    # Weights, and the whole optimizer state: per parameter exp_avg, exp_avg_sq and step, and the
+    # param groups (learning rate, betas, weight decay); the LR schedulers' state.
+    states = expected['optimizer']['state'].values()
+    assert states and all({'exp_avg', 'exp_avg_sq', 'step'} <= set(state) for state in states)
+    assert all('lr' in group for group in expected['optimizer']['param_groups'])
+    assert expected['param_schedulers']
+    for key in ('optimizer', 'param_schedulers', 'state_dict'):
+        assert_identical(resumed[key], expected[key], key)
 
 
-def test_checkpoint_write_is_atomic(tiny_data, tmp_path):
+def assert_identical(got, expected, where: str) -> None:
+    """Recursively: same keys / lengths, tensors equal bit for bit, other values equal."""
+    if isinstance(expected, dict):
+        assert isinstance(got, dict) and got.keys() == expected.keys(), (where, set(got) ^ set(expected))
+        for key in expected:
+            assert_identical(got[key], expected[key], f'{where}.{key}')
+    elif isinstance(expected, (list, tuple)):
+        assert isinstance(got, (list, tuple)) and len(got) == len(expected), where
+        for index, (a, b) in enumerate(zip(got, expected)):
+            assert_identical(a, b, f'{where}[{index}]')
+    elif isinstance(expected, torch.Tensor):
+        assert isinstance(got, torch.Tensor) and torch.equal(got, expected), where
+    else:
+        assert got == expected, (where, got, expected)
+
+
+def killed_while_writing(checkpoint, filename, **kwargs):
+    """Stands in for mmengine's ``save_checkpoint``: half a file is written, then the process is 'killed'."""
+    with open(filename, 'wb') as f:
+        f.write(b'half a checkpoint')
+    raise KeyboardInterrupt('killed while writing')
+
+
+def test_kill_while_saving_leaves_last_checkpoint_naming_a_complete_file(tiny_data, tmp_path):
+    """Saved through MMEngine's CheckpointHook, as in training: a kill while (re)writing a checkpoint leaves the
+    file that ``last_checkpoint`` names complete, and no truncated checkpoint under a checkpoint name."""
     cfg = Config.fromfile(RETINANET_DEMO)
     cfg.work_dir = str(tmp_path)
     cfg.train_dataloader.dataset.data_root = f'{tiny_data}/'
     runner = RUNNERS.build(cfg)
-    runner.save_checkpoint(str(tmp_path), 'epoch_1.pth', save_optimizer=False, save_param_scheduler=False)
+    assert isinstance(runner, Runner) and type(runner).__name__ == 'ResumableRunner'
+    hook = CheckpointHook(interval=1, save_optimizer=False, save_param_scheduler=False)
+    hook.before_train(runner)
+    hook._save_checkpoint_with_step(runner, 1, meta=dict(epoch=1, iter=4))
+    last_checkpoint = tmp_path / 'last_checkpoint'
+    assert last_checkpoint.read_text() == str(tmp_path / 'epoch_1.pth')
     good = (tmp_path / 'epoch_1.pth').read_bytes()
 
-    def killed_while_writing(checkpoint, filename, **kwargs):
-        with open(filename, 'wb') as f:
-            f.write(b'half a checkpoint')
-        raise KeyboardInterrupt('killed while writing')
-
     with mock.patch('mmengine.runner.runner.save_checkpoint', killed_while_writing):
-        with pytest.raises(KeyboardInterrupt):
-            runner.save_checkpoint(str(tmp_path), 'epoch_1.pth', save_optimizer=False, save_param_scheduler=False)
+        for step in (1, 2):  # the file last_checkpoint names, then a new one
+            with pytest.raises(KeyboardInterrupt):
+                hook._save_checkpoint_with_step(runner, step, meta=dict(epoch=step, iter=4 * step))
+    assert last_checkpoint.read_text() == str(tmp_path / 'epoch_1.pth')
+    assert find_latest_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_1.pth')
     assert (tmp_path / 'epoch_1.pth').read_bytes() == good
     assert torch.load(tmp_path / 'epoch_1.pth', weights_only=True)['meta']['rng_state']
-    assert isinstance(runner, Runner) and type(runner).__name__ == 'ResumableRunner'
+    assert not (tmp_path / 'epoch_2.pth').exists()
 
 
 # ------------------------------------------------------------------------------------------ 2 processes
@@ -209,7 +279,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_process_training_and_evaluation_match_one_process(trained_once, tmp_path):
+def test_two_process_training_runs_and_two_process_evaluation_matches_one_process(trained_once, tmp_path):
+    """dist_train.sh with 2 processes trains (each process takes half of every batch of 8, so one epoch of 16
+    images is 2 iterations); dist_test.sh gives the metrics and detections of a 1-process evaluation. Training
+    is not compared with 1 process: per-process BatchNorm statistics and loss normalisation make it differ."""
     checkpoint, options = trained_once
     env = dict(PYTHON=sys.executable, PORT=str(free_port()))
     train = subprocess.run(['bash', str(REPO / 'tools' / 'dist_train.sh'), str(RETINANET_DEMO), '2', '--work-dir',
@@ -218,7 +291,8 @@ def test_two_process_training_and_evaluation_match_one_process(trained_once, tmp
                            timeout=600)
     assert train.returncode == 0, train.stdout[-3000:] + train.stderr[-3000:]
     losses = [r['loss'] for r in scalars(tmp_path / 'dist') if 'loss' in r]
-    assert len(losses) == 2  # 16 images / (2 processes x 4) per iteration
+    assert len(losses) == 2 and all(math.isfinite(x) for x in losses)  # 16 images / (2 processes x 4)
+    assert torch.load(tmp_path / 'dist' / 'epoch_1.pth', weights_only=True)['meta']['iter'] == 2
 
     env['PORT'] = str(free_port())
     test = subprocess.run(['bash', str(REPO / 'tools' / 'dist_test.sh'), str(RETINANET_DEMO), str(checkpoint), '2',
@@ -236,5 +310,6 @@ def test_two_process_training_and_evaluation_match_one_process(trained_once, tmp
                    for f in ('one.pkl', 'two.pkl')]
     assert predictions[0].keys() == predictions[1].keys() and len(predictions[0]) == 8
     for img_id, expected in predictions[0].items():
+        assert len(expected['scores']) > 0, img_id
         for key in ('bboxes', 'scores', 'labels'):
             torch.testing.assert_close(predictions[1][img_id][key], expected[key], atol=1e-5, rtol=1e-5)

@@ -9,6 +9,10 @@ from torch import Tensor, nn
 from ..layers import GhostSeparableConv
 
 EXTRA_CONV_SOURCES = ('on_input', 'on_lateral', 'on_output')
+# F.interpolate's keyword arguments that upsample_cfg may set, and its modes for 4-D inputs.
+UPSAMPLE_ARGUMENTS = ('mode', 'scale_factor', 'align_corners', 'recompute_scale_factor', 'antialias')
+UPSAMPLE_MODES = ('nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area')
+LAYER_CFG_EXAMPLES = dict(conv_cfg="dict(type='Conv2d')", norm_cfg="dict(type='BN')", act_cfg="dict(type='ReLU')")
 
 
 @MODELS.register_module()
@@ -55,11 +59,9 @@ class GhostFPN(BaseModule):
                  bottom_up: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = dict(
                      type='Xavier', layer='Conv2d', distribution='uniform')) -> None:
-        super().__init__(init_cfg)
+        super().__init__(_check_init_cfg(init_cfg))
         self.in_channels = _check_in_channels(in_channels)
-        if isinstance(out_channels, bool) or not isinstance(out_channels, int) or out_channels <= 0:
-            raise ValueError(f'out_channels={out_channels!r} is invalid: it must be an int > 0')
-        self.out_channels = out_channels
+        self.out_channels = _check_positive_int('out_channels', out_channels)
         self.num_ins = len(self.in_channels)
         self.start_level, self.backbone_end_level = _check_levels(self.num_ins, num_outs, start_level, end_level)
         self.num_outs = num_outs
@@ -70,13 +72,12 @@ class GhostFPN(BaseModule):
             raise ValueError(f'add_extra_convs={add_extra_convs!r} is invalid: it must be a bool or one of '
                              f'{EXTRA_CONV_SOURCES}')
         self.add_extra_convs = add_extra_convs
-        if not isinstance(upsample_cfg, dict):
-            raise TypeError(f'upsample_cfg={upsample_cfg!r} is invalid: it must be a dict of F.interpolate '
-                            "arguments, e.g. dict(mode='nearest')")
-        self.upsample_cfg = upsample_cfg.copy()
-        self.relu_before_extra_convs = relu_before_extra_convs
-        self.no_norm_on_lateral = no_norm_on_lateral
-        self.bottom_up = bottom_up
+        self.upsample_cfg = _check_upsample_cfg(upsample_cfg)
+        self.relu_before_extra_convs = _check_bool('relu_before_extra_convs', relu_before_extra_convs)
+        self.no_norm_on_lateral = _check_bool('no_norm_on_lateral', no_norm_on_lateral)
+        self.bottom_up = _check_bool('bottom_up', bottom_up)
+        for name, layer_cfg in (('conv_cfg', conv_cfg), ('norm_cfg', norm_cfg), ('act_cfg', act_cfg)):
+            _check_layer_cfg(name, layer_cfg)
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
 
         used_levels = range(self.start_level, self.backbone_end_level)
@@ -142,9 +143,50 @@ class GhostFPN(BaseModule):
         return tuple(outs)
 
 
+def _check_bool(name: str, value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f'{name}={value!r} is invalid: it must be True or False')
+    return value
+
+
+def _check_positive_int(name: str, value: int) -> int:
+    if not _is_int(value) or value <= 0:
+        raise ValueError(f'{name}={value!r} is invalid: it must be an int > 0')
+    return value
+
+
+def _check_layer_cfg(name: str, cfg: Optional[dict]) -> None:
+    """``conv_cfg`` / ``norm_cfg`` / ``act_cfg``: ``None`` or an mmcv layer config with a ``type``."""
+    if cfg is not None and not (isinstance(cfg, dict) and 'type' in cfg):
+        raise TypeError(f"{name}={cfg!r} is invalid: it must be None or a dict with a 'type', e.g. "
+                        f"{LAYER_CFG_EXAMPLES[name]}")
+
+
+def _check_upsample_cfg(cfg: dict) -> dict:
+    """``upsample_cfg``: keyword arguments of ``F.interpolate`` other than ``size`` (set per level)."""
+    if not isinstance(cfg, dict):
+        raise TypeError(f'upsample_cfg={cfg!r} is invalid: it must be a dict of F.interpolate arguments, '
+                        "e.g. dict(mode='nearest')")
+    unknown = sorted(set(cfg) - set(UPSAMPLE_ARGUMENTS))
+    if unknown:
+        raise ValueError(f'upsample_cfg={cfg!r} is invalid: {unknown} are not among its allowed keys '
+                         f'{UPSAMPLE_ARGUMENTS}')
+    if cfg.get('mode', 'nearest') not in UPSAMPLE_MODES:
+        raise ValueError(f"upsample_cfg={cfg!r} is invalid: mode={cfg['mode']!r} must be one of {UPSAMPLE_MODES}")
+    return cfg.copy()
+
+
+def _check_init_cfg(init_cfg: Optional[Union[dict, List[dict]]]) -> Optional[Union[dict, List[dict]]]:
+    configs = init_cfg if isinstance(init_cfg, list) else [init_cfg]
+    if init_cfg is not None and not all(isinstance(cfg, dict) and 'type' in cfg for cfg in configs):
+        raise TypeError(f"init_cfg={init_cfg!r} is invalid: it must be None, or a dict or list of dicts with a "
+                        "'type' (mmengine initialisers)")
+    return init_cfg
+
+
 def _check_in_channels(in_channels: Sequence[int]) -> Tuple[int, ...]:
     if (not isinstance(in_channels, (list, tuple)) or not in_channels
-            or any(isinstance(c, bool) or not isinstance(c, int) or c <= 0 for c in in_channels)):
+            or any(not _is_int(c) or c <= 0 for c in in_channels)):
         raise ValueError(f'in_channels={in_channels!r} is invalid: it must be a non-empty list of ints > 0, '
                          'one per backbone output')
     return tuple(in_channels)
@@ -152,21 +194,26 @@ def _check_in_channels(in_channels: Sequence[int]) -> Tuple[int, ...]:
 
 def _check_levels(num_ins: int, num_outs: int, start_level: int, end_level: int) -> Tuple[int, int]:
     """Validate the level arguments as mmdet's FPN does; return ``(start_level, backbone_end_level)``."""
-    if isinstance(start_level, bool) or not isinstance(start_level, int) or not 0 <= start_level < num_ins:
+    if not _is_int(start_level) or not 0 <= start_level < num_ins:
         raise ValueError(f'start_level={start_level!r} is invalid: it must be an int in [0, {num_ins - 1}] '
                          f'for {num_ins} inputs')
+    if not _is_int(end_level) or not (end_level == -1 or start_level <= end_level < num_ins):
+        raise ValueError(f'end_level={end_level!r} is invalid: it must be -1 or an int in '
+                         f'[start_level={start_level}, {num_ins - 1}]')
     if end_level in (-1, num_ins - 1):
         backbone_end_level = num_ins
         min_outs = num_ins - start_level
-        if isinstance(num_outs, bool) or not isinstance(num_outs, int) or num_outs < min_outs:
+        if not _is_int(num_outs) or num_outs < min_outs:
             raise ValueError(f'num_outs={num_outs!r} is invalid: with {num_ins} inputs and '
                              f'start_level={start_level} it must be an int >= {min_outs}')
     else:
-        if isinstance(end_level, bool) or not isinstance(end_level, int) or not start_level <= end_level < num_ins:
-            raise ValueError(f'end_level={end_level!r} is invalid: it must be -1 or an int in '
-                             f'[start_level={start_level}, {num_ins - 1}]')
         backbone_end_level = end_level + 1
-        if num_outs != end_level - start_level + 1:
+        if not _is_int(num_outs) or num_outs != end_level - start_level + 1:
             raise ValueError(f'num_outs={num_outs!r} is invalid: with start_level={start_level} and '
                              f'end_level={end_level} it must be {end_level - start_level + 1}')
     return start_level, backbone_end_level
+
+
+def _is_int(value) -> bool:
+    """An int that is not a bool (``True`` is an int in Python)."""
+    return isinstance(value, int) and not isinstance(value, bool)
