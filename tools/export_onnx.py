@@ -66,7 +66,8 @@ def main() -> int:
     except (ValueError, FileNotFoundError) as error:
         print(f'export_onnx.py: error: {error}', file=sys.stderr)
         return 2
-    export_onnx(model, example, args.out, OUTPUT_NAMES, dynamic=args.dynamic, opset=args.opset)
+    export_onnx(model, example, args.out, OUTPUT_NAMES, dynamic=args.dynamic, opset=args.opset,
+                output_dims=model.output_dims())
     check_onnx_file(args.out)
     print(f'wrote {args.out}: input {"N x 3 x H x W (dynamic)" if args.dynamic else list(example.shape)}, '
           f'outputs dets N x {model.max_per_img} x 5, labels N x {model.max_per_img}; opset {args.opset}; '

@@ -41,6 +41,10 @@ class End2EndDetector(nn.Module):
     def max_per_img(self) -> int:
         return int(self.test_cfg.max_per_img)
 
+    def output_dims(self) -> List[List[int]]:
+        """Sizes of ``dets`` and ``labels`` after the batch axis: K x 5 and K."""
+        return [[self.max_per_img, 5], [self.max_per_img]]
+
     def padding_value(self) -> Tensor:
         """Per input channel (3,): the raw value that normalises to 0, with which mmdet's batches are padded."""
         mean = self.mean.reshape(3)

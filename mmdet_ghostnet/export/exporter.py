@@ -7,7 +7,7 @@ set and compares the detections with mmdet's ``predict`` on the same input.
 import copy
 import os
 import warnings
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -69,10 +69,13 @@ def end_to_end(detector: nn.Module) -> End2EndDetector:
 
 
 def export_onnx(module: nn.Module, example: torch.Tensor, out: str, output_names: Sequence[str],
-                dynamic: bool = False, opset: int = OPSET) -> None:
+                dynamic: bool = False, opset: int = OPSET,
+                output_dims: Optional[Sequence[Sequence[int]]] = None) -> None:
     """Trace ``module`` on ``example`` (N x 3 x H x W) into the ONNX file ``out`` (TorchScript exporter).
 
     With ``dynamic`` the batch, height and width of ``input`` are free (axes ``batch``, ``height``, ``width``).
+    ``output_dims`` (per output, its sizes after the batch axis) are written into the graph's output types where
+    ONNX shape inference cannot follow them (through NMS).
     """
     axes = {'input': {0: 'batch', 2: 'height', 3: 'width'}} if dynamic else None
     if axes:
@@ -83,6 +86,23 @@ def export_onnx(module: nn.Module, example: torch.Tensor, out: str, output_names
         warnings.filterwarnings('ignore', 'Constant folding - Only steps=1')
         torch.onnx.export(module, (example, ), out, input_names=INPUT_NAMES, output_names=list(output_names),
                           opset_version=opset, dynamic_axes=axes, do_constant_folding=True, dynamo=False)
+    if output_dims is not None:
+        _declare_output_shapes(out, 'batch' if dynamic else example.shape[0], output_dims)
+
+
+def _declare_output_shapes(path: str, batch, output_dims: Sequence[Sequence[int]]) -> None:
+    import onnx
+    model = onnx.load(path)
+    for output, dims in zip(model.graph.output, output_dims):
+        shape = output.type.tensor_type.shape
+        shape.ClearField('dim')
+        for size in (batch, *dims):
+            dim = shape.dim.add()
+            if isinstance(size, str):
+                dim.dim_param = size
+            else:
+                dim.dim_value = int(size)
+    onnx.save(model, path)
 
 
 def dataset_image(cfg: Config, index: int = 0) -> dict:

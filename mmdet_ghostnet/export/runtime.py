@@ -49,7 +49,7 @@ class OnnxRuntimeDetector(BaseModel):
     """An exported detector (``dets``/``labels`` outputs) behind mmengine's model interface, for testing only.
 
     ``test_step`` pads the pipeline's images as mmdet's data preprocessor would (to ``pad_size_divisor``, or to the
-    model's fixed input size), runs ONNX Runtime, and returns ``DetDataSample``s with boxes scaled back to the
+    model's fixed input size), runs ONNX Runtime (in chunks of the model's batch size if that is fixed), and returns ``DetDataSample``s with boxes scaled back to the
     original image and clipped to the resized image, as mmdet's ``predict(..., rescale=True)``.
     """
 
@@ -59,14 +59,23 @@ class OnnxRuntimeDetector(BaseModel):
         self.onnx_file = onnx_file
         self.session = ort_session(onnx_file, threads)
         self.fixed_size = fixed_input_size(self.session)
+        batch = self.session.get_inputs()[0].shape[0]
+        self.fixed_batch = batch if isinstance(batch, int) else None
         self.padding = torch.tensor(padding_value, dtype=torch.float32)
         self.pad_size_divisor = pad_size_divisor
 
     def test_step(self, data: dict) -> List[DetDataSample]:
         images, samples = data['inputs'], data['data_samples']
         size = self.fixed_size or padded_size(images, self.pad_size_divisor)
-        dets, labels = self.session.run(['dets', 'labels'],
-                                        {'input': batch_images(images, size, self.padding).numpy()})
+        batch = batch_images(images, size, self.padding).numpy()
+        step = self.fixed_batch or len(images)
+        dets, labels = [], []
+        for start in range(0, len(images), step):  # a fixed batch size: chunks of it, the last one filled up
+            chunk = batch[start:start + step]
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], step - len(chunk), axis=0)])
+            outputs = self.session.run(['dets', 'labels'], {'input': chunk})
+            dets.extend(outputs[0][:len(images) - start])
+            labels.extend(outputs[1][:len(images) - start])
         return [self.to_sample(sample, det, label) for sample, det, label in zip(samples, dets, labels)]
 
     @staticmethod
