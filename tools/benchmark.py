@@ -7,6 +7,7 @@ Usage::
     python tools/benchmark.py --models "GhostNet 1.0x" --modes inference --repeats 50
     python tools/benchmark.py --quick --out /tmp/quick.json     # smoke test, well under a minute
     python tools/benchmark.py --device cuda --bf16-channels-last --cuda-graph --compile
+    python tools/benchmark.py --device cpu --threads 1 --onnxruntime --models "GhostNet 1.0x" "demo" --sizes 128x128
 
 Per row (one model at one input size, batch size and mode): params, FLOPs (conv + linear multiply-adds, and
 FlopAnalyzer's total), latency (median, p25-p75) and throughput, and peak memory; how each is measured is in
@@ -21,8 +22,10 @@ when the load average is high (use ``--threads 1`` or ``OMP_WAIT_POLICY=PASSIVE`
 
 CUDA options: ``--bf16-channels-last`` (autocast to bfloat16 and channels-last tensors, also allowed on CPU),
 ``--cuda-graph`` (capture batch-1 backbone inference once, time ``graph.replay()``) and ``--compile``
-(``torch.compile`` default mode, batch-1 backbone inference; also works on CPU with a C++ compiler). Those rows
-report their gain over eager (``x eager``). On CUDA, cuDNN autotuning (``cudnn.benchmark``) is on; the warm-up runs
+(``torch.compile`` default mode, batch-1 backbone inference; also works on CPU with a C++ compiler). CPU option:
+``--onnxruntime`` (batch-1 backbone and detector inference exported to ONNX and run by ONNX Runtime with
+``--threads`` threads; detectors end to end as ``tools/export_onnx.py`` writes them). Those rows report their
+gain over eager (``x eager``). On CUDA, cuDNN autotuning (``cudnn.benchmark``) is on; the warm-up runs
 absorb it, as they absorb compilation.
 """
 from __future__ import annotations
@@ -91,6 +94,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--bf16-channels-last', action='store_true', help='autocast to bfloat16, channels-last')
     parser.add_argument('--cuda-graph', action='store_true', help='also batch-1 backbone inference in a CUDA graph')
     parser.add_argument('--compile', action='store_true', help='also batch-1 backbone inference with torch.compile')
+    parser.add_argument('--onnxruntime', action='store_true',
+                        help='also batch-1 backbone and detector inference exported to ONNX, in ONNX Runtime (CPU)')
     parser.add_argument('--quick', action='store_true',
                         help='smoke test: 64x64, batch 1, warmup 1, repeats 2, 1 thread, a few models (explicit '
                         'options win)')
@@ -109,6 +114,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error("argument --device: invalid choice 'cuda': torch.cuda.is_available() is False")
     if args.cuda_graph and args.device != 'cuda':
         parser.error(f'argument --cuda-graph: needs --device cuda (device is {args.device!r})')
+    if args.onnxruntime and args.device != 'cpu':
+        parser.error(f'argument --onnxruntime: runs on the CPU only (device is {args.device!r}); add --device cpu')
     args.specs = _select(parser, args)
     return args
 
@@ -133,7 +140,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     settings = Settings(args.device, args.threads, args.warmup, args.repeats, args.bf16_channels_last)
-    variants = [name for name, wanted in (('cuda-graph', args.cuda_graph), ('compile', args.compile)) if wanted]
+    variants = [name for name, wanted in (('cuda-graph', args.cuda_graph), ('compile', args.compile),
+                                          ('onnxruntime', args.onnxruntime)) if wanted]
     machine = machine_info(settings)
     print(format_header(machine, settings, variants, args.sizes, args.batch_sizes, args.modes,
                         [spec.name for spec in args.specs]), flush=True)

@@ -20,13 +20,18 @@
   ``memory_allocated`` at the reset.
 
 Variants of batch-1 backbone inference: ``cuda-graph`` (capture once, time ``graph.replay()``) and ``compile``
-(``torch.compile`` default mode). With ``bf16_channels_last`` runs autocast to bfloat16 on channels-last tensors.
+(``torch.compile`` default mode); of batch-1 backbone and detector inference: ``onnxruntime`` (exported to ONNX,
+then timed ``InferenceSession.run`` on the CPU with ``threads`` intra-op threads; the peak memory includes the
+export, as it includes compilation for ``compile``). With ``bf16_channels_last`` runs autocast to bfloat16 on
+channels-last tensors.
 """
 from __future__ import annotations
 
 import gc
+import os
 import resource
 import statistics
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -53,7 +58,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class Job:
-    """One timed measurement: a model at one size, batch and mode; variant 'eager', 'cuda-graph' or 'compile'."""
+    """One timed measurement: a model at one size, batch and mode; variant 'eager', 'cuda-graph', 'compile' or
+    'onnxruntime'."""
 
     model: str
     size: Size
@@ -158,6 +164,20 @@ def _capture_cuda_graph(step: Callable[[], None]) -> Callable[[], None]:
     return graph.replay
 
 
+def _onnxruntime_step(workload: Workload, model: nn.Module, inputs: Any,
+                      threads: Optional[int]) -> Callable[[], None]:
+    """Export ``model`` to a temporary ONNX file; return one ONNX Runtime inference on the same input."""
+    from mmdet_ghostnet.export.exporter import export_onnx
+    from mmdet_ghostnet.export.runtime import ort_session
+    module, images, output_names = workload.exportable(model, inputs)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, 'model.onnx')
+        export_onnx(module, images, path, output_names)
+        session = ort_session(path, threads)
+    feed = {'input': images.cpu().numpy()}
+    return partial(session.run, None, feed)
+
+
 def _make_step(workload: Workload, model: nn.Module, inputs: Any, job: Job, settings: Settings) -> Callable[[], None]:
     """The callable that one timed run calls: an inference or a training step of ``model`` on ``inputs``."""
     autocast = partial(torch.autocast, device_type=settings.device, dtype=torch.bfloat16,
@@ -171,6 +191,8 @@ def _make_step(workload: Workload, model: nn.Module, inputs: Any, job: Job, sett
             model.zero_grad(set_to_none=True)
 
         return train_step
+    if job.variant == 'onnxruntime':
+        return _onnxruntime_step(workload, model, inputs, settings.threads)
     if job.variant == 'compile':
         torch._dynamo.reset()  # in-process (CUDA) runs: earlier models' graphs would use up the recompile limit
     runner = torch.compile(model) if job.variant == 'compile' else model

@@ -97,6 +97,13 @@ DETECTOR_CONFIGS = {
     'RetinaNet': 'configs/retinanet_ghostnet_fpn_coco.py',
     'Faster R-CNN': 'configs/faster-rcnn_ghostnet_fpn_coco.py',
 }
+# The small detectors of the offline demo (configs/demo), as trained and exported there: no peers.
+DEMO_DETECTORS = {
+    'RetinaNet demo': 'configs/demo/retinanet_ghostnet_fpn_demo.py',
+    'Faster R-CNN demo': 'configs/demo/faster-rcnn_ghostnet_fpn_demo.py',
+}
+# Detectors also measured BatchNorm-folded, as the row '<name> deploy'.
+DEPLOY_DETECTORS = ('RetinaNet GhostNet 1.1x + GhostFPN', 'Faster R-CNN GhostNet 1.1x + GhostFPN', *DEMO_DETECTORS)
 MNV2_BODY = 'MobileNetV2 + FPN'
 # Backbone + neck of each detector: None keeps the config's own (GhostNet 1.1x + GhostFPN); otherwise the backbone
 # config and its out_channels, fed to an mmdet FPN with the config's other neck settings. Heads stay identical.
@@ -111,11 +118,11 @@ DETECTOR_BODIES: Dict[str, Optional[Tuple[dict, List[int]]]] = {
 }
 
 
-def _build_detector(config: str, body: str) -> nn.Module:
-    """The model of ``config``, its backbone and neck replaced as ``DETECTOR_BODIES[body]`` says."""
+def _build_detector(config: str, body: Optional[str] = None) -> nn.Module:
+    """The model of ``config``, its backbone and neck replaced as ``DETECTOR_BODIES[body]`` says (if ``body``)."""
     from mmengine.config import Config
     cfg = Config.fromfile(str(REPO / config)).model
-    if DETECTOR_BODIES[body] is not None:
+    if body is not None and DETECTOR_BODIES[body] is not None:
         backbone, in_channels = DETECTOR_BODIES[body]
         cfg.backbone = backbone
         cfg.neck = dict(cfg.neck, type='FPN', in_channels=in_channels)
@@ -138,23 +145,28 @@ class ModelSpec:
         return ('inference', ) if self.deploy else MODES
 
 
-def _backbone_specs() -> List[ModelSpec]:
+def _with_deploy_rows(part: str, builders: Mapping[str, Tuple[Builder, Mapping[str, str]]],
+                      deployed: Tuple[str, ...]) -> List[ModelSpec]:
+    """A row per ``name: (builder, peers)``, followed by its BatchNorm-folded row if ``name`` is in ``deployed``."""
     specs = []
-    for name, build in BACKBONES.items():
-        specs.append(ModelSpec(name, 'backbone', build, BACKBONE_PEERS))
-        if name in DEPLOY_BACKBONES:
-            specs.append(ModelSpec(f'{name} deploy', 'backbone', build, BACKBONE_PEERS, deploy=True))
+    for name, (build, peers) in builders.items():
+        specs.append(ModelSpec(name, part, build, peers))
+        if name in deployed:
+            specs.append(ModelSpec(f'{name} deploy', part, build, peers, deploy=True))
     return specs
 
 
 SPECS: Tuple[ModelSpec, ...] = (
-    *_backbone_specs(),
+    *_with_deploy_rows('backbone', {name: (build, BACKBONE_PEERS) for name, build in BACKBONES.items()},
+                       DEPLOY_BACKBONES),
     *(ModelSpec(f'{neck} ({setting})', 'neck', registered(type=neck, in_channels=list(NECK_IN_CHANNELS), **kwargs),
                 {'FPN': f'FPN ({setting})'})
       for setting, kwargs in NECK_SETTINGS.items() for neck in NECKS),
-    *(ModelSpec(f'{detector} {body}', 'detector', partial(_build_detector, config, body),
-                {'MNv2 det': f'{detector} {MNV2_BODY}'})
-      for detector, config in DETECTOR_CONFIGS.items() for body in DETECTOR_BODIES),
+    *_with_deploy_rows('detector', {
+        **{f'{detector} {body}': (partial(_build_detector, config, body), {'MNv2 det': f'{detector} {MNV2_BODY}'})
+           for detector, config in DETECTOR_CONFIGS.items() for body in DETECTOR_BODIES},
+        **{name: (partial(_build_detector, config), {}) for name, config in DEMO_DETECTORS.items()},
+    }, DEPLOY_DETECTORS),
 )
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
 QUICK_MODELS = ('GhostNet 1.0x', 'GhostNet 1.0x deploy', TIMM_TRUNK, MNV2, 'GhostFPN (RetinaNet)', 'FPN (RetinaNet)',

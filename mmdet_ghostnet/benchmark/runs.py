@@ -20,6 +20,8 @@ PRELOAD = ('torch', 'timm', 'mmengine.analysis', 'mmengine.config', 'mmdet.model
            'mmdet_ghostnet', 'mmdet_ghostnet.benchmark.measure')
 Outcome = Tuple[Optional[Dict[str, Any]], Optional[str]]  # (result, error traceback)
 Work = List[Tuple[ModelSpec, Size, List[Job]]]
+# The parts whose batch-1 inference each extra variant also measures.
+VARIANT_PARTS = {'cuda-graph': ('backbone', ), 'compile': ('backbone', ), 'onnxruntime': ('backbone', 'detector')}
 
 
 def run_here(fn: Callable[..., Dict[str, Any]], *args: Any) -> Outcome:
@@ -57,7 +59,7 @@ class IsolatedRunner:
 
 def plan(specs: Sequence[ModelSpec], sizes: Sequence[Size], batch_sizes: Sequence[int], modes: Sequence[str],
          variants: Sequence[str]) -> Work:
-    """Per model and size: the timed jobs (extra ``variants`` only for batch-1 backbone inference)."""
+    """Per model and size: the timed jobs (extra ``variants`` only for batch-1 inference of ``VARIANT_PARTS``)."""
     work = []
     for spec in specs:
         for size in sizes:
@@ -65,8 +67,9 @@ def plan(specs: Sequence[ModelSpec], sizes: Sequence[Size], batch_sizes: Sequenc
             for batch in batch_sizes:
                 for mode in (m for m in modes if m in spec.modes):
                     jobs.append(Job(spec.name, size, batch, mode))
-                    if spec.part == 'backbone' and mode == 'inference' and batch == 1:
-                        jobs += [Job(spec.name, size, batch, mode, variant) for variant in variants]
+                    if mode == 'inference' and batch == 1:
+                        jobs += [Job(spec.name, size, batch, mode, variant) for variant in variants
+                                 if spec.part in VARIANT_PARTS[variant]]
             work.append((spec, size, jobs))
     return work
 

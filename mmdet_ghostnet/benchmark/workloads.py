@@ -5,11 +5,12 @@ preprocessor does. Necks are fed random GhostNet 1.1x features (``NECK_IN_CHANNE
 Detectors get a random image batch with ``DetDataSample``s holding the image metainfo and a few random boxes;
 their inference is ``model.predict`` (with post-processing), so with random weights its post-processing time
 reflects how many random boxes pass the score threshold. Their FLOPs are traced through the raw tensor forward
-(``_forward``: backbone, neck and heads, no post-processing).
+(``_forward``: backbone, neck and heads, no post-processing). For ONNX Runtime, backbones are exported as they are
+and detectors end to end (``mmdet_ghostnet.export``: image in, detections out), both BatchNorm-folded.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -47,6 +48,14 @@ class Workload:
     def traced(self, model: nn.Module, inputs: Any) -> Tuple[nn.Module, tuple]:
         """The module and positional inputs for ``FlopAnalyzer``."""
         return model, (inputs, )
+
+    def exportable(self, model: nn.Module, inputs: Any) -> Tuple[nn.Module, Tensor, List[str]]:
+        """The module, its image input and its output names for an ONNX export (BatchNorms folded)."""
+        from mmdet_ghostnet.deploy import fuse_for_deploy
+        model = fuse_for_deploy(model, channels_last=False)
+        with torch.no_grad():
+            count = len(model(inputs))
+        return model, inputs, [f'out{index}' for index in range(count)]
 
 
 class NeckWorkload(Workload):
@@ -104,6 +113,11 @@ class DetectorWorkload(Workload):
 
     def traced(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Tuple[nn.Module, tuple]:
         return TensorForward(model, inputs[1]), (inputs[0], )
+
+    def exportable(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Tuple[nn.Module, Tensor, List[str]]:
+        """The end-to-end detector of ``tools/export_onnx.py`` (image in, ``dets`` and ``labels`` out)."""
+        from mmdet_ghostnet.export.exporter import OUTPUT_NAMES, end_to_end
+        return end_to_end(model), inputs[0], OUTPUT_NAMES
 
 
 WORKLOADS: Dict[str, Workload] = {'backbone': Workload(), 'neck': NeckWorkload(), 'detector': DetectorWorkload()}

@@ -135,14 +135,21 @@ class End2EndDetector(nn.Module):
 
     def roi_features(self, feats: Sequence[Tensor], rois: Tensor) -> Tensor:
         """mmdet's ``SingleRoIExtractor``: each RoI (R x 5: image, x1, y1, x2, y2) pooled from the level its scale
-        maps to, with ONNX ``RoiAlign`` (half-pixel, as mmcv's aligned RoIAlign). R x C x S x S."""
+        maps to, with ONNX ``RoiAlign`` (half-pixel, as mmcv's aligned RoIAlign). R x C x S x S.
+
+        Every level pools every RoI (static shapes), the RoIs of other levels emptied to (0, 0, 0, 0) and their
+        features masked out: with adaptive sampling (``sampling_ratio=0``, mmdet's default) an empty box samples
+        no point, so the levels a RoI does not belong to cost next to nothing.
+        """
         extractor = self.detector.roi_head.bbox_roi_extractor
         levels = extractor.map_roi_levels(rois, len(extractor.featmap_strides))
         pooled = 0
         for level, (layer, feat) in enumerate(zip(extractor.roi_layers, feats)):
-            level_feats = roi_align(feat, rois, layer.output_size, spatial_scale=layer.spatial_scale,
+            on_level = (levels == level).to(rois.dtype)[:, None]
+            level_rois = torch.cat([rois[:, :1], rois[:, 1:] * on_level], dim=1)
+            level_feats = roi_align(feat, level_rois, layer.output_size, spatial_scale=layer.spatial_scale,
                                     sampling_ratio=layer.sampling_ratio, aligned=layer.aligned)
-            pooled = pooled + level_feats * (levels == level).to(level_feats.dtype)[:, None, None, None]
+            pooled = pooled + level_feats * on_level[:, :, None, None]
         return pooled
 
     def classify(self, feats: Sequence[Tensor], proposals: Tensor, proposal_valid: Tensor,
