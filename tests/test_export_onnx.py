@@ -15,7 +15,7 @@ from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
-from mmdet_ghostnet.export.compare import match_detections, same_detections
+from mmdet_ghostnet.export.compare import combine, match_detections, same_detections
 from mmdet_ghostnet.export.end2end import HeadOutputs
 from mmdet_ghostnet.export.exporter import OUTPUT_NAMES, check_against_pytorch, end_to_end, export_onnx, load_detector
 from mmdet_ghostnet.export.runtime import ort_session
@@ -86,9 +86,8 @@ def test_onnx_runtime_gives_the_detections_of_pytorch_predict(exported):
     session = ort_session(exported['onnx'])
     results = [check_against_pytorch(exported['detector'], session, item, (128, 128)) for item in exported['items']]
     assert len(results) == 8 and all(result['reference'] == 20 for result in results)  # boxes on every image
-    matched = sum(result['matched'] for result in results)
-    assert matched >= 0.99 * sum(max(result['reference'], result['other']) for result in results)
-    assert max(result['max_score_diff'] for result in results) <= 1e-3
+    combined = combine(results)
+    assert combined['matched'] >= 0.99 * 160 and combined['max_score_diff'] <= 1e-3
     assert all(same_detections(result) for result in results)
 
 
@@ -106,7 +105,7 @@ def test_raw_head_outputs_agree_within_1e_4_of_their_magnitude(exported, tmp_pat
         assert np.abs(output - reference.numpy()).max() <= 1e-4 * reference.abs().max().item()
 
 
-def test_test_tool_evaluates_the_onnx_file_like_the_checkpoint(exported, tmp_path):
+def test_test_tool_evaluates_the_onnx_file_like_the_checkpoint(exported, tmp_path, monkeypatch, capsys):
     """tools/test.py FILE.onnx: the COCO metrics and, per image in original pixels, the detections of mmdet's own
     test step of the checkpoint's model (data preprocessor, predict with rescale), computed here."""
     out = tmp_path / 'onnx.pkl'
@@ -132,6 +131,15 @@ def test_test_tool_evaluates_the_onnx_file_like_the_checkpoint(exported, tmp_pat
         assert len(reference.bboxes) == 20
         assert same_detections(match_detections(reference.bboxes, reference.scores, reference.labels,
                                                 other['bboxes'], other['scores'], other['labels']))
+
+    # tools/compare_predictions.py, the same comparison between two dumps: itself, and with shifted labels
+    assert run_tool(monkeypatch, 'compare_predictions', out, out) == 0
+    for prediction in predictions:
+        prediction['pred_instances']['labels'] = (prediction['pred_instances']['labels'] + 1) % 3
+    (tmp_path / 'shifted.pkl').write_bytes(pickle.dumps(predictions))
+    assert run_tool(monkeypatch, 'compare_predictions', out, tmp_path / 'shifted.pkl') == 1
+    report = capsys.readouterr().out
+    assert 'matched (same label, IoU >= 0.99) 160;' in report and 'matched (same label, IoU >= 0.99) 0;' in report
 
 
 def test_dynamic_export_runs_other_batches_and_sizes(exported, tmp_path):

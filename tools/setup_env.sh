@@ -71,7 +71,8 @@ step "install mmcv, mmengine, mmdet, pycocotools and mmdet-ghostnet with its tes
 echo "[setup] (pip's note that torch wants setuptools>=77 is expected and harmless: torch runs without it)"
 
 step "check that the compiled ops, the plugin and ONNX Runtime import"
-"$VPY" -c 'import pkg_resources, mmcv.ops, mmdet, mmdet_ghostnet, onnxruntime; from mmcv.ops import nms; print("[setup] mmcv", mmcv.__version__, "mmdet", mmdet.__version__, "onnxruntime", onnxruntime.__version__, "ok")'
+"$VPY" -c 'import pkg_resources, mmcv.ops, mmdet, mmdet_ghostnet, onnxruntime; from mmcv.ops import nms
+print("[setup] mmcv", mmcv.__version__, "mmdet", mmdet.__version__, "onnxruntime", onnxruntime.__version__, "ok")'
 
 echo "$STAMP_HASH" > "$VENV/.setup-stamp"
 echo "[setup] done: activate with 'source $VENV/bin/activate'"

@@ -3,7 +3,7 @@
 Each reference detection, best first, is matched to the not yet matched detection of the other output with the same
 label and the highest IoU; a match counts when that IoU is at least ``min_iou``.
 """
-from typing import Dict
+from typing import Dict, Sequence
 
 import torch
 from torch import Tensor
@@ -41,8 +41,16 @@ def match_detections(ref_boxes: Tensor, ref_scores: Tensor, ref_labels: Tensor, 
                 max_score_diff=max_score_diff)
 
 
+def combine(results: Sequence[Dict[str, float]]) -> Dict[str, float]:
+    """``match_detections`` results of several images as one (counts summed, worst values kept)."""
+    combined = {key: sum(result[key] for result in results) for key in ('reference', 'other', 'matched')}
+    combined['worst_iou'] = min((result['worst_iou'] for result in results), default=1.0)
+    combined['max_score_diff'] = max((result['max_score_diff'] for result in results), default=0.0)
+    return combined
+
+
 def same_detections(result: Dict[str, float]) -> bool:
     """Whether a ``match_detections`` result meets the project's bar (``MIN_MATCHED`` of both outputs matched,
     |score difference| at most ``MAX_SCORE_DIFF``)."""
-    total = max(result['reference'], result['other'])
-    return result['matched'] >= MIN_MATCHED * total and result['max_score_diff'] <= MAX_SCORE_DIFF
+    enough = result['matched'] >= MIN_MATCHED * max(result['reference'], result['other'])
+    return enough and result['max_score_diff'] <= MAX_SCORE_DIFF

@@ -15,7 +15,6 @@ RPN + standard RoI head detectors (Faster R-CNN), with ``DeltaXYWHBBoxCoder`` bo
 from typing import List, Sequence, Tuple
 
 import torch
-from mmengine.config import ConfigDict
 from torch import Tensor, nn
 from torchvision.ops import roi_align
 

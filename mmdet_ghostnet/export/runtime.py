@@ -49,8 +49,9 @@ class OnnxRuntimeDetector(BaseModel):
     """An exported detector (``dets``/``labels`` outputs) behind mmengine's model interface, for testing only.
 
     ``test_step`` pads the pipeline's images as mmdet's data preprocessor would (to ``pad_size_divisor``, or to the
-    model's fixed input size), runs ONNX Runtime (in chunks of the model's batch size if that is fixed), and returns ``DetDataSample``s with boxes scaled back to the
-    original image and clipped to the resized image, as mmdet's ``predict(..., rescale=True)``.
+    model's fixed input size), runs ONNX Runtime (in chunks of the model's batch size if that is fixed), and returns
+    ``DetDataSample``s with boxes clipped to the resized image and scaled back to the original image, as mmdet's
+    ``predict(..., rescale=True)``.
     """
 
     def __init__(self, onnx_file: str, padding_value: Sequence[float], pad_size_divisor: int = 1,
