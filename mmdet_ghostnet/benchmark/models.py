@@ -97,13 +97,14 @@ DETECTOR_CONFIGS = {
     'RetinaNet': 'configs/retinanet_ghostnet_fpn_coco.py',
     'Faster R-CNN': 'configs/faster-rcnn_ghostnet_fpn_coco.py',
 }
-# The small detectors of the offline demo (configs/demo), as trained and exported there: no peers.
-DEMO_DETECTORS = {
+# Detectors exactly as a config of this repository builds them (no peers): the small ones of the offline demo.
+# A trained setting (e.g. configs/bccd/...) is one more line here.
+CONFIG_DETECTORS = {
     'RetinaNet demo': 'configs/demo/retinanet_ghostnet_fpn_demo.py',
     'Faster R-CNN demo': 'configs/demo/faster-rcnn_ghostnet_fpn_demo.py',
 }
 # Detectors also measured BatchNorm-folded, as the row '<name> deploy'.
-DEPLOY_DETECTORS = ('RetinaNet GhostNet 1.1x + GhostFPN', 'Faster R-CNN GhostNet 1.1x + GhostFPN', *DEMO_DETECTORS)
+DEPLOY_DETECTORS = ('RetinaNet GhostNet 1.1x + GhostFPN', 'Faster R-CNN GhostNet 1.1x + GhostFPN', *CONFIG_DETECTORS)
 MNV2_BODY = 'MobileNetV2 + FPN'
 # Backbone + neck of each detector: None keeps the config's own (GhostNet 1.1x + GhostFPN); otherwise the backbone
 # config and its out_channels, fed to an mmdet FPN with the config's other neck settings. Heads stay identical.
@@ -165,7 +166,7 @@ SPECS: Tuple[ModelSpec, ...] = (
     *_with_deploy_rows('detector', {
         **{f'{detector} {body}': (partial(_build_detector, config, body), {'MNv2 det': f'{detector} {MNV2_BODY}'})
            for detector, config in DETECTOR_CONFIGS.items() for body in DETECTOR_BODIES},
-        **{name: (partial(_build_detector, config), {}) for name, config in DEMO_DETECTORS.items()},
+        **{name: (partial(_build_detector, config), {}) for name, config in CONFIG_DETECTORS.items()},
     }, DEPLOY_DETECTORS),
 )
 SPECS_BY_NAME = {spec.name: spec for spec in SPECS}
