@@ -29,6 +29,7 @@ def session(path: str, level: str = 'ORT_ENABLE_ALL', profile: bool = False) -> 
     options.intra_op_num_threads = 1
     options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
     options.enable_profiling = profile
+    options.profile_file_prefix = f'{folder}/profile'  # not in the working directory
     return ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
 
 
