@@ -63,15 +63,16 @@ else
   step "reuse cached mmcv wheel from $WHEEL_DIR"
 fi
 
-step "install mmcv, mmengine, mmdet, pycocotools and mmdet-ghostnet with its test extra"
+step "install mmcv, mmengine, mmdet, pycocotools and mmdet-ghostnet with its test and deploy extras"
 "${PIP[@]}" "$WHEEL_DIR"/mmcv-$MMCV_VERSION-*.whl "mmengine==0.10.7" "mmdet==3.3.0" pycocotools \
-  -e "$ROOT[test]"
+  -e "$ROOT[test,deploy]"
 # Resolving torch's requirements above upgrades setuptools again; mmengine needs pkg_resources at run time.
 "${PIP[@]}" "setuptools<70"
 echo "[setup] (pip's note that torch wants setuptools>=77 is expected and harmless: torch runs without it)"
 
-step "check that the compiled ops and the plugin import"
-"$VPY" -c 'import pkg_resources, mmcv.ops, mmdet, mmdet_ghostnet; from mmcv.ops import nms; print("[setup] mmcv", mmcv.__version__, "mmdet", mmdet.__version__, "ok")'
+step "check that the compiled ops, the plugin and ONNX Runtime import"
+"$VPY" -c 'import pkg_resources, mmcv.ops, mmdet, mmdet_ghostnet, onnxruntime; from mmcv.ops import nms
+print("[setup] mmcv", mmcv.__version__, "mmdet", mmdet.__version__, "onnxruntime", onnxruntime.__version__, "ok")'
 
 echo "$STAMP_HASH" > "$VENV/.setup-stamp"
 echo "[setup] done: activate with 'source $VENV/bin/activate'"

@@ -1,6 +1,6 @@
 """Evaluate a trained detector checkpoint, with MMDetection's command line.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.pkl] [--show] [--show-dir DIR]
+    python tools/test.py CONFIG CHECKPOINT|MODEL.onnx [--work-dir DIR] [--out results.pkl] [--show] [--show-dir DIR]
         [--wait-time S] [--tta] [--deploy] [--cfg-options key=value ...] [--launcher {none,pytorch,slurm,mpi}]
 """
 import argparse
@@ -8,6 +8,7 @@ import argparse
 from mmengine.config import Config, ConfigDict
 from mmengine.dist import is_main_process
 
+from mmdet_ghostnet.export.runtime import onnx_model_config
 from mmdet_ghostnet.tools_common import (add_common_arguments, build_runner, check_config_file, check_existing_file,
                                          close_distributed, load_config)
 
@@ -15,7 +16,7 @@ from mmdet_ghostnet.tools_common import (add_common_arguments, build_runner, che
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test (and evaluate) a detector')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file, or a model exported by tools/export_onnx.py (.onnx)')
     parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
     parser.add_argument('--out', help='dump predictions to this pickle file for offline evaluation')
     parser.add_argument('--show', action='store_true', help='show prediction results')
@@ -27,6 +28,8 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     check_config_file(parser, args.config)
     check_existing_file(parser, 'checkpoint', args.checkpoint)
+    if args.checkpoint.endswith('.onnx') and (args.tta or args.deploy or args.launcher != 'none'):
+        parser.error(f'checkpoint={args.checkpoint!r} is an ONNX model: --tta, --deploy and --launcher do not apply')
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         parser.error(f'--out={args.out!r} is invalid: it must end with .pkl or .pickle')
     return args
@@ -48,7 +51,10 @@ def enable_visualization(cfg: Config, args: argparse.Namespace) -> None:
 def main() -> None:
     args = parse_args()
     cfg = load_config(args)
-    cfg.load_from = args.checkpoint
+    checkpoint = None if args.checkpoint.endswith('.onnx') else args.checkpoint
+    if checkpoint is None:
+        cfg.model = onnx_model_config(cfg.model, args.checkpoint)
+    cfg.load_from = checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:
@@ -62,7 +68,7 @@ def main() -> None:
         evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) else [cfg.test_evaluator]
         cfg.test_evaluator = [*evaluators, dict(type='DumpDetResults', out_file_path=args.out)]
 
-    runner = build_runner(cfg, ('test', ), args.checkpoint)
+    runner = build_runner(cfg, ('test', ), checkpoint)
     metrics = runner.test()
     if is_main_process():
         print('metrics:', {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()})

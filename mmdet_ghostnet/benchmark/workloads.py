@@ -1,0 +1,123 @@
+"""How each part's models are fed, run, differentiated and traced for FLOPs.
+
+Backbones take the requested input size as it is; necks and detectors pad it to a multiple of 32, as mmdet's data
+preprocessor does. Necks are fed random GhostNet 1.1x features (``NECK_IN_CHANNELS`` at strides 4/8/16/32).
+Detectors get a random image batch with ``DetDataSample``s holding the image metainfo and a few random boxes;
+their inference is ``model.predict`` (with post-processing), so with random weights its post-processing time
+reflects how many random boxes pass the score threshold. Their FLOPs are traced through the raw tensor forward
+(``_forward``: backbone, neck and heads, no post-processing). For ONNX Runtime, backbones are exported as they are
+and detectors end to end (``mmdet_ghostnet.export``: image in, detections out), both BatchNorm-folded.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Tuple
+
+import torch
+from torch import Tensor, nn
+
+from .models import NECK_IN_CHANNELS, NECK_STRIDES
+
+Size = Tuple[int, int]
+NUM_GT_BOXES = 5
+
+
+def padded(size: Size, multiple: int) -> Size:
+    """``size`` (H, W) rounded up to a multiple of ``multiple``."""
+    return tuple(-(-side // multiple) * multiple for side in size)
+
+
+def size_text(size: Size) -> str:
+    return f'{size[0]}x{size[1]}'
+
+
+class Workload:
+    """How the models of one part are fed, run, differentiated and traced for FLOPs (here: a backbone)."""
+
+    pad = 1  # inputs are padded to a multiple of this
+    body: Tuple[str, ...] = ()  # submodules whose cost is also reported on their own
+
+    def inputs(self, model: nn.Module, size: Size, batch: int, device: torch.device) -> Any:
+        return torch.randn(batch, 3, *padded(size, self.pad), device=device)
+
+    def forward(self, model: nn.Module, inputs: Any) -> Any:
+        return model(inputs)
+
+    def loss(self, model: nn.Module, inputs: Any) -> Tensor:
+        return sum(out.float().mean() for out in self.forward(model, inputs))
+
+    def traced(self, model: nn.Module, inputs: Any) -> Tuple[nn.Module, tuple]:
+        """The module and positional inputs for ``FlopAnalyzer``."""
+        return model, (inputs, )
+
+    def exportable(self, model: nn.Module, inputs: Any) -> Tuple[nn.Module, Tensor, List[str]]:
+        """The module, its image input and its output names for an ONNX export (BatchNorms folded)."""
+        from mmdet_ghostnet.deploy import fuse_for_deploy
+        model = fuse_for_deploy(model, channels_last=False)
+        with torch.no_grad():
+            count = len(model(inputs))
+        return model, inputs, [f'out{index}' for index in range(count)]
+
+
+class NeckWorkload(Workload):
+    """Random GhostNet 1.1x features of a padded image."""
+
+    pad = 32
+
+    def inputs(self, model: nn.Module, size: Size, batch: int, device: torch.device) -> Tuple[Tensor, ...]:
+        height, width = padded(size, self.pad)
+        return tuple(
+            torch.randn(batch, channels, height // stride, width // stride, device=device)
+            for channels, stride in zip(NECK_IN_CHANNELS, NECK_STRIDES))
+
+
+class TensorForward(nn.Module):
+    """A detector's raw tensor forward (backbone, neck, heads; no post-processing) as ``forward(x)``."""
+
+    def __init__(self, detector: nn.Module, data_samples: list) -> None:
+        super().__init__()
+        self.detector = detector
+        self.data_samples = data_samples
+
+    def forward(self, x: Tensor) -> Any:
+        return self.detector._forward(x, self.data_samples)
+
+
+class DetectorWorkload(Workload):
+    """A padded random batch with ``DetDataSample``s holding image metainfo and a few random boxes."""
+
+    pad = 32
+    body = ('backbone', 'neck')
+
+    def inputs(self, model: nn.Module, size: Size, batch: int, device: torch.device) -> Tuple[Tensor, list]:
+        from mmdet.structures import DetDataSample
+        from mmengine.structures import InstanceData
+        head = model.bbox_head if hasattr(model, 'bbox_head') else model.roi_head.bbox_head
+        pad_shape = padded(size, self.pad)
+        scale = torch.tensor([size[1], size[0]], dtype=torch.float32)
+        samples = []
+        for _ in range(batch):
+            corner = torch.rand(NUM_GT_BOXES, 2) * 0.6 * scale
+            extent = (0.1 + 0.3 * torch.rand(NUM_GT_BOXES, 2)) * scale
+            sample = DetDataSample(metainfo=dict(img_shape=size, ori_shape=size, scale_factor=(1.0, 1.0),
+                                                 pad_shape=pad_shape, batch_input_shape=pad_shape))
+            sample.gt_instances = InstanceData(bboxes=torch.cat([corner, corner + extent], dim=1),
+                                               labels=torch.randint(head.num_classes, (NUM_GT_BOXES, )))
+            samples.append(sample.to(device))
+        return torch.randn(batch, 3, *pad_shape, device=device), samples
+
+    def forward(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Any:
+        return model.predict(*inputs)
+
+    def loss(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Tensor:
+        return model.parse_losses(model.loss(*inputs))[0]
+
+    def traced(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Tuple[nn.Module, tuple]:
+        return TensorForward(model, inputs[1]), (inputs[0], )
+
+    def exportable(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Tuple[nn.Module, Tensor, List[str]]:
+        """The end-to-end detector of ``tools/export_onnx.py`` (image in, ``dets`` and ``labels`` out)."""
+        from mmdet_ghostnet.export.exporter import OUTPUT_NAMES, end_to_end
+        return end_to_end(model), inputs[0], OUTPUT_NAMES
+
+
+WORKLOADS: Dict[str, Workload] = {'backbone': Workload(), 'neck': NeckWorkload(), 'detector': DetectorWorkload()}

@@ -1,0 +1,8 @@
+"""Whole detectors as ONNX graphs that a stock ONNX Runtime runs (``tools/export_onnx.py``), and running them.
+
+* ``end2end``: ``End2EndDetector``, image in, ``dets``/``labels`` out, with pre- and post-processing in the graph;
+* ``nms``: the post-processing's box selection with static shapes and standard ONNX operators;
+* ``exporter``: config and checkpoint checks, the export itself, and the check against PyTorch;
+* ``runtime``: ONNX Runtime sessions, batching images as mmdet does, ``OnnxRuntimeDetector`` for ``tools/test.py``;
+* ``compare``: detection-by-detection comparison of two outputs.
+"""

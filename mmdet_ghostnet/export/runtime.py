@@ -1,0 +1,104 @@
+"""Running an exported detector with ONNX Runtime: sessions, inputs as mmdet prepares them, and an mmengine model
+that lets ``tools/test.py CONFIG FILE.onnx`` evaluate it through the config's dataset, pipeline and metric."""
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.model import BaseModel
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+
+def ort_session(path: str, threads: Optional[int] = None):
+    """An ``onnxruntime.InferenceSession`` on the CPU; ``threads`` sets its intra-op thread count."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+
+
+def fixed_input_size(session) -> Optional[Tuple[int, int]]:
+    """(H, W) of the session's ``input`` when both are fixed numbers, else None (exported with ``--dynamic``)."""
+    height, width = session.get_inputs()[0].shape[2:]
+    return (height, width) if isinstance(height, int) and isinstance(width, int) else None
+
+
+def batch_images(images: Sequence[Tensor], size: Tuple[int, int], padding: Tensor) -> Tensor:
+    """Stack 3 x h x w images (BGR 0-255) into N x 3 x H x W float32, padded bottom/right with ``padding`` (3,)."""
+    batch = padding.float().reshape(1, 3, 1, 1).repeat(len(images), 1, *size)
+    for index, image in enumerate(images):
+        height, width = image.shape[1:]
+        if height > size[0] or width > size[1]:
+            raise ValueError(f'an image of {height}x{width} (after the test pipeline) does not fit the model\'s '
+                             f'fixed input of {size[0]}x{size[1]}; export with --dynamic or a larger --shape')
+        batch[index, :, :height, :width] = image.float()
+    return batch
+
+
+def padded_size(images: Sequence[Tensor], divisor: int) -> Tuple[int, int]:
+    """The smallest H x W holding every image, rounded up to a multiple of ``divisor``, as mmdet pads a batch."""
+    return tuple(-(-max(image.shape[dim] for image in images) // divisor) * divisor for dim in (1, 2))
+
+
+@MODELS.register_module()
+class OnnxRuntimeDetector(BaseModel):
+    """An exported detector (``dets``/``labels`` outputs) behind mmengine's model interface, for testing only.
+
+    ``test_step`` pads the pipeline's images as mmdet's data preprocessor would (to ``pad_size_divisor``, or to the
+    model's fixed input size), runs ONNX Runtime (in chunks of the model's batch size if that is fixed), and returns
+    ``DetDataSample``s with boxes clipped to the resized image and scaled back to the original image, as mmdet's
+    ``predict(..., rescale=True)``.
+    """
+
+    def __init__(self, onnx_file: str, padding_value: Sequence[float], pad_size_divisor: int = 1,
+                 threads: Optional[int] = None, init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=dict(type='mmengine.BaseDataPreprocessor'), init_cfg=init_cfg)
+        self.onnx_file = onnx_file
+        self.session = ort_session(onnx_file, threads)
+        self.fixed_size = fixed_input_size(self.session)
+        batch = self.session.get_inputs()[0].shape[0]
+        self.fixed_batch = batch if isinstance(batch, int) else None
+        self.padding = torch.tensor(padding_value, dtype=torch.float32)
+        self.pad_size_divisor = pad_size_divisor
+
+    def test_step(self, data: dict) -> List[DetDataSample]:
+        images, samples = data['inputs'], data['data_samples']
+        size = self.fixed_size or padded_size(images, self.pad_size_divisor)
+        batch = batch_images(images, size, self.padding).numpy()
+        step = self.fixed_batch or len(images)
+        dets, labels = [], []
+        for start in range(0, len(images), step):  # a fixed batch size: chunks of it, the last one filled up
+            chunk = batch[start:start + step]
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], step - len(chunk), axis=0)])
+            outputs = self.session.run(['dets', 'labels'], {'input': chunk})
+            dets.extend(outputs[0][:len(images) - start])
+            labels.extend(outputs[1][:len(images) - start])
+        return [self.to_sample(sample, det, label) for sample, det, label in zip(samples, dets, labels)]
+
+    @staticmethod
+    def to_sample(sample: DetDataSample, dets: np.ndarray, labels: np.ndarray) -> DetDataSample:
+        keep = labels >= 0
+        boxes = torch.from_numpy(dets[keep, :4])
+        height, width = sample.img_shape
+        boxes = torch.min(boxes.clamp(min=0), boxes.new_tensor([width, height, width, height]))
+        scale_w, scale_h = sample.scale_factor
+        sample.pred_instances = InstanceData(bboxes=boxes / boxes.new_tensor([scale_w, scale_h, scale_w, scale_h]),
+                                             scores=torch.from_numpy(dets[keep, 4]),
+                                             labels=torch.from_numpy(labels[keep]))
+        return sample
+
+    def forward(self, inputs, data_samples=None, mode: str = 'predict'):
+        raise NotImplementedError(f'{type(self).__name__} runs only through test_step (tools/test.py)')
+
+
+def onnx_model_config(model_cfg: dict, onnx_file: str, threads: Optional[int] = None) -> dict:
+    """The ``model`` config that evaluates ``onnx_file`` in place of the detector ``model_cfg``."""
+    preprocessor = model_cfg.get('data_preprocessor', {})
+    mean = list(preprocessor.get('mean') or [0.0, 0.0, 0.0])
+    return dict(type='OnnxRuntimeDetector', onnx_file=onnx_file, threads=threads,
+                padding_value=mean[::-1] if preprocessor.get('bgr_to_rgb') else mean,
+                pad_size_divisor=preprocessor.get('pad_size_divisor', 1))

@@ -1,0 +1,225 @@
+"""ONNX export of the demo detectors end to end: the export tool, parity with PyTorch in ONNX Runtime, the
+evaluation of an .onnx file by tools/test.py, and the errors on bad input (CPU, tiny generated data set)."""
+import importlib.util
+import pickle
+import re
+import sys
+
+import mmdet
+import numpy as np
+import onnx
+import pytest
+import torch
+from mmdet.registry import DATASETS, METRICS
+from mmengine.config import Config, DictAction
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
+
+from mmdet_ghostnet.export.compare import combine, match_detections, same_detections
+from mmdet_ghostnet.export.end2end import HeadOutputs
+from mmdet_ghostnet.export.exporter import OUTPUT_NAMES, check_against_pytorch, end_to_end, export_onnx, load_detector
+from mmdet_ghostnet.export.runtime import ort_session
+
+from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, run, tiny_run_options
+
+SCORE_THR_KEYS = {'retinanet': 'model.test_cfg.score_thr', 'faster-rcnn': 'model.test_cfg.rcnn.score_thr'}
+CONFIGS = {'retinanet': RETINANET_DEMO, 'faster-rcnn': FASTER_RCNN_DEMO}
+CHECKPOINT = 'epoch_1.pth'
+
+
+def load_tool(name: str):
+    """tools/<name>.py as a module, to run its ``main`` in this process (no interpreter start per case)."""
+    spec = importlib.util.spec_from_file_location(f'tool_{name}', REPO / 'tools' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_tool(monkeypatch, name: str, *args) -> int:
+    """``main()`` of tools/<name>.py with ``args`` as its command line; its exit code (2 for usage errors)."""
+    monkeypatch.setattr(sys, 'argv', [f'{name}.py', *map(str, args)])
+    try:
+        return load_tool(name).main() or 0
+    except SystemExit as exit_info:
+        return exit_info.code
+
+
+@pytest.fixture(scope='module', params=sorted(CONFIGS))
+def exported(request, tiny_data, tmp_path_factory):
+    """A demo detector trained for 4 iterations and exported, with score threshold 0 (it predicts boxes).
+
+    Without the learning rate warm-up: the scores of a detector a few steps from its initialisation are all within
+    1e-7 of the class prior, and which of those near-ties make the top K would be float rounding.
+    """
+    name = request.param
+    work_dir = tmp_path_factory.mktemp(name)
+    options = tiny_run_options(tiny_data, SCORE_THR_KEYS[name])
+    run(REPO / 'tools' / 'train.py', CONFIGS[name], '--work-dir', work_dir, '--cfg-options', *options,
+        'train_cfg.val_interval=2', 'param_scheduler.0.start_factor=1.0')
+    onnx_file = work_dir / f'{name}.onnx'
+    result = run(REPO / 'tools' / 'export_onnx.py', CONFIGS[name], work_dir / CHECKPOINT, '--out', onnx_file,
+                 '--cfg-options', *options)
+    cfg = Config.fromfile(CONFIGS[name])
+    cfg.merge_from_dict({key: DictAction._parse_iterable(value) for key, value in map(
+        lambda option: option.split('=', 1), options)})
+    init_default_scope('mmdet')  # module fixtures run before conftest's per-test scope
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    return dict(name=name, options=options, onnx=onnx_file, stdout=result.stdout, cfg=cfg, dataset=dataset,
+                items=[dataset[index] for index in range(len(dataset))],
+                detector=load_detector(cfg, str(CONFIGS[name]), str(work_dir / CHECKPOINT)))
+
+
+def test_export_tool_writes_a_checked_graph_of_standard_operators(exported):
+    assert 'onnx.checker passed' in exported['stdout'] and 'success' in exported['stdout']
+    model = onnx.load(exported['onnx'])
+    onnx.checker.check_model(model, full_check=True)
+    assert {node.domain for node in model.graph.node} <= {'', 'ai.onnx'}  # no mmcv or other custom ops
+    assert {'NonMaxSuppression', 'TopK'} <= {node.op_type for node in model.graph.node}
+    assert model.opset_import[0].version == 17
+    shapes = {value.name: [d.dim_value for d in value.type.tensor_type.shape.dim]
+              for value in [*model.graph.input, *model.graph.output]}
+    assert shapes == {'input': [1, 3, 128, 128], 'dets': [1, 20, 5], 'labels': [1, 20]}
+    assert model.graph.output[1].type.tensor_type.elem_type == onnx.TensorProto.INT64
+
+
+def test_onnx_runtime_gives_the_detections_of_pytorch_predict(exported):
+    session = ort_session(exported['onnx'])
+    results = [check_against_pytorch(exported['detector'], session, item, (128, 128)) for item in exported['items']]
+    assert len(results) == 8 and all(result['reference'] == 20 for result in results)  # boxes on every image
+    combined = combine(results)
+    assert combined['matched'] >= 0.99 * 160 and combined['max_score_diff'] <= 1e-3
+    assert all(same_detections(result) for result in results)
+
+
+def test_raw_head_outputs_agree_within_1e_4_of_their_magnitude(exported, tmp_path):
+    heads = HeadOutputs(exported['detector']).eval()
+    images = torch.stack([item['inputs'].float() for item in exported['items'][:2]])
+    names = [f'head{index}' for index in range(10)]  # RetinaNet / RPN: class and box maps of 5 levels
+    export_onnx(heads, images, str(tmp_path / 'heads.onnx'), names)
+    outputs = ort_session(tmp_path / 'heads.onnx').run(names, {'input': images.numpy()})
+    with torch.no_grad():
+        expected = heads(images)
+    assert len(outputs) == len(expected) == 10
+    for output, reference in zip(outputs, expected):
+        assert output.shape == tuple(reference.shape)
+        assert np.abs(output - reference.numpy()).max() <= 1e-4 * reference.abs().max().item()
+
+
+def test_test_tool_evaluates_the_onnx_file_like_the_checkpoint(exported, tmp_path, monkeypatch, capsys):
+    """tools/test.py FILE.onnx: the COCO metrics and, per image in original pixels, the detections of mmdet's own
+    test step of the checkpoint's model (data preprocessor, predict with rescale), computed here."""
+    out = tmp_path / 'onnx.pkl'
+    result = run(REPO / 'tools' / 'test.py', CONFIGS[exported['name']], exported['onnx'], '--work-dir', tmp_path,
+                 '--out', out, '--cfg-options', *exported['options'])
+    line = next(line for line in result.stdout.splitlines() if line.startswith('metrics:'))
+    metrics = {key: float(value) for key, value in re.findall(r"'(coco/bbox_mAP\w*)': (-?[\d.]+)", line)}
+    predictions = pickle.loads(out.read_bytes())
+
+    with torch.no_grad():
+        expected = [exported['detector'].test_step(pseudo_collate([item]))[0] for item in exported['items']]
+    metric = METRICS.build(exported['cfg'].test_evaluator)
+    metric.dataset_meta = exported['dataset'].metainfo
+    metric.process({}, [sample.to_dict() for sample in expected])
+    assert set(metrics) == {f'coco/bbox_mAP{suffix}' for suffix in ('', '_50', '_75', '_s', '_m', '_l')}
+    for key, value in metric.evaluate(len(expected)).items():
+        assert abs(metrics[key] - value) <= 0.001, key
+
+    assert len(predictions) == 8
+    for reference, other in zip(expected, predictions):
+        assert reference.img_path == other['img_path'] and reference.scale_factor != (1.0, 1.0)
+        reference, other = reference.pred_instances, other['pred_instances']
+        assert len(reference.bboxes) == 20
+        assert same_detections(match_detections(reference.bboxes, reference.scores, reference.labels,
+                                                other['bboxes'], other['scores'], other['labels']))
+
+    # tools/compare_predictions.py, the same comparison between two dumps: itself, and with shifted labels
+    assert run_tool(monkeypatch, 'compare_predictions', out, out) == 0
+    for prediction in predictions:
+        prediction['pred_instances']['labels'] = (prediction['pred_instances']['labels'] + 1) % 3
+    (tmp_path / 'shifted.pkl').write_bytes(pickle.dumps(predictions))
+    assert run_tool(monkeypatch, 'compare_predictions', out, tmp_path / 'shifted.pkl') == 1
+    report = capsys.readouterr().out
+    assert 'matched (same label, IoU >= 0.99) 160; worst IoU 1.000000' in report
+    assert 'NOT the same detections' in report  # some boxes remain matched: the same box is kept for two classes
+
+
+def test_dynamic_export_runs_other_batches_and_sizes(exported, tmp_path):
+    model = end_to_end(exported['detector'])
+    items = exported['items'][:2]
+    batch = torch.stack([item['inputs'].float() for item in items])
+    export_onnx(model, batch, str(tmp_path / 'dynamic.onnx'), OUTPUT_NAMES, dynamic=True,
+                output_dims=model.output_dims())
+    session = ort_session(tmp_path / 'dynamic.onnx')
+    assert [type(side) for side in session.get_inputs()[0].shape] == [str, int, str, str]
+    for size in ((160, 128), (128, 192), (128, 128)):
+        assert all(same_detections(check_against_pytorch(exported['detector'], session, item, size))
+                   for item in items)
+    dets, labels = session.run(OUTPUT_NAMES, {'input': batch.numpy()})
+    for index in range(2):
+        single = session.run(OUTPUT_NAMES, {'input': batch[index:index + 1].numpy()})
+        assert np.array_equal(labels[index], single[1][0])
+        assert np.abs(dets[index] - single[0][0]).max() <= 1e-3
+
+
+def test_match_detections_counts_only_same_label_overlapping_boxes():
+    boxes = torch.tensor([[0., 0., 10., 10.], [20., 20., 40., 40.], [50., 50., 60., 70.]])
+    scores, labels = torch.tensor([0.9, 0.8, 0.7]), torch.tensor([0, 1, 2])
+    assert match_detections(boxes, scores, labels, boxes, scores, labels) == dict(
+        reference=3, other=3, matched=3, worst_iou=1.0, max_score_diff=0.0)
+    moved = boxes + torch.tensor([[0., 0., 0., 0.], [1., 0., 1., 0.], [0., 0., 0., 0.]])  # IoU 19/21
+    result = match_detections(boxes, scores, labels, moved, scores + 0.002, torch.tensor([0, 1, 0]))
+    assert result['matched'] == 1 and result['worst_iou'] == 0.0
+    assert result['max_score_diff'] == pytest.approx(0.002, rel=1e-4)
+    assert not same_detections(result)
+    assert not same_detections(match_detections(boxes, scores, labels, boxes[:2], scores[:2], labels[:2]))
+
+
+MMDET_RETINANET = mmdet.__file__.replace('__init__.py', '.mim/configs/retinanet/retinanet_r50_fpn_1x_coco.py')
+
+
+@pytest.mark.parametrize('args, words', [
+    (['configs/demo/missing.py', 'x.pth'], ["config='configs/demo/missing.py' does not exist"]),
+    ([MMDET_RETINANET, 'README.md'], ['config=', 'is not a detector of this repository', "'ResNet'"]),
+    ([RETINANET_DEMO, 'FOREIGN'], ["checkpoint='", 'belongs to another model']),
+    ([RETINANET_DEMO, 'README.md', '--out', 'no-such-folder/model.onnx'],
+     ["--out='no-such-folder/model.onnx'", 'does not exist']),
+    ([RETINANET_DEMO, 'README.md', '--out', 'model.pth'], ["--out='model.pth' must end with .onnx"]),
+    ([RETINANET_DEMO, 'README.md', '--opset', '13'], ['--opset=13', 'at least 16']),
+])
+def test_export_tool_rejects_bad_input_before_any_work(args, words, tmp_path, monkeypatch, capsys):
+    foreign = tmp_path / 'foreign.pth'
+    torch.save({'state_dict': {'backbone.conv1.weight': torch.zeros(1)}}, foreign)
+    args = [foreign if arg == 'FOREIGN' else arg for arg in args]
+    if '--out' not in args:
+        args += ['--out', tmp_path / 'model.onnx']
+    monkeypatch.chdir(REPO)
+    assert run_tool(monkeypatch, 'export_onnx', *args) == 2
+    message = capsys.readouterr().err
+    for word in words:
+        assert word in message
+    assert not list(tmp_path.glob('*.onnx'))
+
+
+def test_test_tool_rejects_options_that_do_not_apply_to_onnx(tmp_path, monkeypatch, capsys):
+    onnx_file = tmp_path / 'model.onnx'
+    onnx_file.write_bytes(b'')
+    assert run_tool(monkeypatch, 'test', RETINANET_DEMO, onnx_file, '--deploy') == 2
+    assert f"checkpoint='{onnx_file}' is an ONNX model: --tta, --deploy and --launcher do not apply" in (
+        capsys.readouterr().err)
+
+
+def test_benchmark_times_onnx_runtime_rows_of_backbones_and_detectors_only():
+    from mmdet_ghostnet.benchmark.measure import Job, Settings, measure_run
+    from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME
+    from mmdet_ghostnet.benchmark.runs import plan
+    specs = [SPECS_BY_NAME[name] for name in ('GhostNet 1.0x', 'GhostFPN (RetinaNet)', 'RetinaNet demo')]
+    work = plan(specs, [(64, 64)], [1, 2], ['inference'], ['onnxruntime'])
+    variants = {(spec.name, job.batch, job.variant) for spec, _, jobs in work for job in jobs}
+    assert variants == {('GhostNet 1.0x', 1, 'eager'), ('GhostNet 1.0x', 2, 'eager'),
+                        ('GhostNet 1.0x', 1, 'onnxruntime'), ('GhostFPN (RetinaNet)', 1, 'eager'),
+                        ('GhostFPN (RetinaNet)', 2, 'eager'), ('RetinaNet demo', 1, 'eager'),
+                        ('RetinaNet demo', 2, 'eager'), ('RetinaNet demo', 1, 'onnxruntime')}
+    settings = Settings('cpu', torch.get_num_threads(), warmup=1, repeats=2, bf16_channels_last=False)
+    for model in ('GhostNet 1.0x', 'RetinaNet demo'):
+        row = measure_run(Job(model, (64, 64), 1, 'inference', 'onnxruntime'), settings)
+        assert len(row['latency_samples_ms']) == 2 and row['latency_median_ms'] > 0

@@ -1,0 +1,95 @@
+"""Export a trained detector of this repository to an end-to-end ONNX model that a stock ONNX Runtime runs.
+
+    python tools/export_onnx.py CONFIG CHECKPOINT --out FILE.onnx [--shape H W] [--batch N] [--dynamic]
+        [--opset 17] [--cfg-options key=value ...]
+
+Input ``input``: float32 N x 3 x H x W, BGR 0-255 images after the config's test pipeline (resized), padded at the
+bottom/right with the per-channel mean (the value that normalises to 0, as mmdet pads). Outputs ``dets``
+(N x K x 5: x1, y1, x2, y2 in input pixels, score) and ``labels`` (N x K int64, -1 for empty slots), K = the
+config's ``max_per_img``. BatchNorms are folded first; normalisation, box decoding, score threshold and NMS are in
+the graph (standard ONNX operators, opset 17). The input size is fixed (default: the test pipeline's Resize
+scale padded to the data preprocessor's divisor) unless ``--dynamic``. After writing, the file is checked with
+``onnx.checker`` and run once in ONNX Runtime on the first test image of the config's data set against PyTorch's
+``predict``; the tool fails unless the detections are the same (see docs/deploy.md).
+"""
+import argparse
+import sys
+
+import torch
+from mmengine.config import Config, DictAction
+
+from mmdet_ghostnet.export.compare import MAX_SCORE_DIFF, MIN_IOU, MIN_MATCHED, same_detections
+from mmdet_ghostnet.export.exporter import (OPSET, OUTPUT_NAMES, check_against_pytorch, check_onnx_file,
+                                            check_writable, dataset_image, default_input_size, end_to_end,
+                                            export_onnx, load_detector)
+from mmdet_ghostnet.export.runtime import batch_images, ort_session, padded_size
+from mmdet_ghostnet.tools_common import check_config_file, check_existing_file
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config', help='detector config of this repository')
+    parser.add_argument('checkpoint', help='its trained checkpoint (.pth)')
+    parser.add_argument('--out', required=True, help='the ONNX file to write')
+    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'), help='fixed input size (see above)')
+    parser.add_argument('--batch', type=int, default=1, help='fixed batch size (default 1)')
+    parser.add_argument('--dynamic', action='store_true', help='dynamic batch, height and width')
+    parser.add_argument('--opset', type=int, default=OPSET, help=f'ONNX opset, >= 16 (default {OPSET})')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config, e.g. test_dataloader.dataset.data_root=DIR')
+    args = parser.parse_args()
+    check_config_file(parser, args.config)
+    check_existing_file(parser, 'checkpoint', args.checkpoint)
+    for name, value, minimum in (('--batch', args.batch, 1), ('--opset', args.opset, 16),
+                                 *(('--shape', side, 32) for side in args.shape or ())):
+        if value < minimum:
+            parser.error(f'{name}={value} is invalid: it must be at least {minimum}')
+    try:
+        check_writable(args.out)
+    except ValueError as error:
+        parser.error(str(error))
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    try:  # everything that can be wrong with the inputs, before the export
+        detector = load_detector(cfg, args.config, args.checkpoint)
+        item = dataset_image(cfg)
+        size = tuple(args.shape) if args.shape else default_input_size(cfg)
+        divisor = cfg.model.get('data_preprocessor', {}).get('pad_size_divisor', 1)
+        model = end_to_end(detector)
+        example = batch_images([item['inputs']] * args.batch, size, model.padding_value())
+    except (ValueError, FileNotFoundError) as error:
+        print(f'export_onnx.py: error: {error}', file=sys.stderr)
+        return 2
+    export_onnx(model, example, args.out, OUTPUT_NAMES, dynamic=args.dynamic, opset=args.opset,
+                output_dims=model.output_dims())
+    check_onnx_file(args.out)
+    print(f'wrote {args.out}: input {"N x 3 x H x W (dynamic)" if args.dynamic else list(example.shape)}, '
+          f'outputs dets N x {model.max_per_img} x 5, labels N x {model.max_per_img}; opset {args.opset}; '
+          f'onnx.checker passed')
+
+    result = check_against_pytorch(detector, ort_session(args.out), item,
+                                   padded_size([item['inputs']], divisor) if args.dynamic else size)
+    print(f"check on {item['data_samples'].img_path}: PyTorch {result['reference']} detections, ONNX Runtime "
+          f"{result['other']}, {result['matched']} matched (same label, IoU >= {MIN_IOU}); worst IoU "
+          f"{result['worst_iou']:.6f}, largest |score difference| {result['max_score_diff']:.2e}, largest box "
+          f"coordinate difference {result['max_box_diff']:.2e} px")
+    if result['reference'] == 0:
+        print('note: PyTorch finds nothing on this image, so the check compared empty outputs; compare a whole test '
+              'set with tools/test.py and tools/compare_predictions.py')
+    if not same_detections(result):
+        print(f'FAILED: ONNX Runtime does not give the same detections (needed: {MIN_MATCHED:.0%} matched, '
+              f'|score difference| <= {MAX_SCORE_DIFF})', file=sys.stderr)
+        return 1
+    print('success: ONNX Runtime gives the same detections as PyTorch')
+    return 0
+
+
+if __name__ == '__main__':
+    torch.set_grad_enabled(False)
+    sys.exit(main())
