@@ -97,14 +97,17 @@ DETECTOR_CONFIGS = {
     'RetinaNet': 'configs/retinanet_ghostnet_fpn_coco.py',
     'Faster R-CNN': 'configs/faster-rcnn_ghostnet_fpn_coco.py',
 }
-# Detectors exactly as a config of this repository builds them (no peers): the small ones of the offline demo.
-# A trained setting (e.g. configs/bccd/...) is one more line here.
+# Detectors exactly as a config of this repository builds them (no peers): the small ones of the offline demo, and
+# every row of the BCCD accuracy study (docs/accuracy.md) under its config's name (``--models _bccd`` picks them).
+BCCD_CONFIGS = sorted((REPO / 'configs' / 'bccd').glob('*_bccd.py'))
 CONFIG_DETECTORS = {
     'RetinaNet demo': 'configs/demo/retinanet_ghostnet_fpn_demo.py',
     'Faster R-CNN demo': 'configs/demo/faster-rcnn_ghostnet_fpn_demo.py',
+    **{path.stem: str(path.relative_to(REPO)) for path in BCCD_CONFIGS},
 }
-# Detectors also measured BatchNorm-folded, as the row '<name> deploy'.
-DEPLOY_DETECTORS = ('RetinaNet GhostNet 1.1x + GhostFPN', 'Faster R-CNN GhostNet 1.1x + GhostFPN', *CONFIG_DETECTORS)
+# Detectors also measured BatchNorm-folded (and GhostNetV3's branches folded), as the row '<name> deploy'.
+DEPLOY_DETECTORS = ('RetinaNet GhostNet 1.1x + GhostFPN', 'Faster R-CNN GhostNet 1.1x + GhostFPN', 'RetinaNet demo',
+                    'Faster R-CNN demo', *(path.stem for path in BCCD_CONFIGS if 'ghostnetv3' in path.stem))
 MNV2_BODY = 'MobileNetV2 + FPN'
 # Backbone + neck of each detector: None keeps the config's own (GhostNet 1.1x + GhostFPN); otherwise the backbone
 # config and its out_channels, fed to an mmdet FPN with the config's other neck settings. Heads stay identical.
