@@ -23,7 +23,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--show-dir', help='dir (inside the work dir) where painted images are saved')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument('--tta', action='store_true', help='test-time augmentation (needs tta_model in config)')
-    parser.add_argument('--deploy', action='store_true', help='fold BatchNorms (and GhostNetV3 branches) into convs before testing (faster)')
+    parser.add_argument('--deploy', action='store_true',
+                        help='fold BatchNorms (and GhostNetV3 branches) into convs before testing (faster)')
     add_common_arguments(parser)
     args = parser.parse_args()
     check_config_file(parser, args.config)
