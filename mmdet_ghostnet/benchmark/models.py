@@ -23,18 +23,19 @@ Builder = Callable[[], nn.Module]
 
 
 class TimmGhostNetTrunk(nn.Module):
-    """timm's ``ghostnet_100`` through its stem and ``blocks.0-8``, returning the outputs of blocks 2, 4, 6 and 8.
+    """timm's ``ghostnet_100`` (or ``variant``) through its stem and ``blocks.0-8``: the outputs of blocks 2/4/6/8.
 
-    That is exactly the compute of our ``GhostNet(widen_factor=1.0)`` with its default taps ``(3, 5, 7, 9)``,
-    which makes it the fair peer (timm's ``features_only`` taps blocks 1-4 as the first group of each stride).
+    That is exactly the compute of our ``GhostNet(widen_factor=1.0)`` with its default taps ``(3, 5, 7, 9)``
+    (``ghostnetv2_100`` / ``ghostnetv3_100``: of ``GhostNetV2`` / ``GhostNetV3``), which makes it the fair peer
+    (timm's ``features_only`` taps blocks 1-4 as the first group of each stride).
     """
 
     TAPS = (2, 4, 6, 8)
 
-    def __init__(self) -> None:
+    def __init__(self, variant: str = 'ghostnet_100') -> None:
         super().__init__()
         import timm
-        full = timm.create_model('ghostnet_100', pretrained=False)
+        full = timm.create_model(variant, pretrained=False)
         self.conv_stem, self.bn1, self.act1 = full.conv_stem, full.bn1, full.act1
         self.blocks = full.blocks[:self.TAPS[-1] + 1]
 
@@ -72,8 +73,13 @@ MNV2 = 'mmdet MobileNetV2 1.0x'
 BACKBONE_PEERS = {'timm': TIMM_TRUNK, 'MNv2': MNV2}
 GHOSTNET_WIDTHS = (0.5, 1.0, 1.1, 1.3)
 
+# GhostNetV2 / V3 1.0x, each compared with timm's trunk of the same version (V3: the training form, eager).
+LATER_VERSIONS = {f'GhostNet{v} 1.0x': f'timm ghostnet{v.lower()}_100 (blocks 0-8)' for v in ('V2', 'V3')}
+
 BACKBONES: Dict[str, Builder] = {
     **{f'GhostNet {w}x': registered(type='GhostNet', widen_factor=w) for w in GHOSTNET_WIDTHS},
+    **{name: registered(type=name.split()[0], widen_factor=1.0) for name in LATER_VERSIONS},
+    **{trunk: partial(TimmGhostNetTrunk, trunk.split()[1]) for trunk in LATER_VERSIONS.values()},
     MNV2: registered(type='MobileNetV2', widen_factor=1.0, out_indices=(1, 2, 4, 7)),
     **{f'mmdet ResNet-{depth}': registered(type='ResNet', depth=depth, out_indices=(0, 1, 2, 3))
        for depth in (18, 50)},
@@ -81,7 +87,7 @@ BACKBONES: Dict[str, Builder] = {
     'timm ghostnet_100 features_only (1-4)': timm_features,
 }
 # Backbones also measured BatchNorm-folded (``fuse_for_deploy``), as the row '<name> deploy'.
-DEPLOY_BACKBONES = ('GhostNet 1.0x', )
+DEPLOY_BACKBONES = ('GhostNet 1.0x', *LATER_VERSIONS)
 
 # ---------------------------------------------------------------------------------------------------- necks
 NECK_IN_CHANNELS = (28, 44, 124, 176)  # GhostNet(widen_factor=1.1).out_channels, strides 4/8/16/32
@@ -161,8 +167,10 @@ def _with_deploy_rows(part: str, builders: Mapping[str, Tuple[Builder, Mapping[s
 
 
 SPECS: Tuple[ModelSpec, ...] = (
-    *_with_deploy_rows('backbone', {name: (build, BACKBONE_PEERS) for name, build in BACKBONES.items()},
-                       DEPLOY_BACKBONES),
+    *_with_deploy_rows('backbone', {
+        name: (build, dict(BACKBONE_PEERS, timm=LATER_VERSIONS.get(name, TIMM_TRUNK)))
+        for name, build in BACKBONES.items()
+    }, DEPLOY_BACKBONES),
     *(ModelSpec(f'{neck} ({setting})', 'neck', registered(type=neck, in_channels=list(NECK_IN_CHANNELS), **kwargs),
                 {'FPN': f'FPN ({setting})'})
       for setting, kwargs in NECK_SETTINGS.items() for neck in NECKS),
