@@ -64,12 +64,13 @@ def check_dataset_config(name: str, dataset_cfg: ConfigDict) -> None:
         data_root = cfg.get('data_root') or ''
         if data_root and not osp.isdir(data_root):
             raise FileNotFoundError(f'{name}.dataset.data_root={data_root!r} does not exist. {hint}')
-        folders = ([('data_root + data_prefix.sub_data_root + ' + sub, osp.join(_resolve(data_root, voc_root), sub))
-                    for sub in VOC_SUBDIRS] if voc_root is not None else
-                   [('data_root + data_prefix.img', _resolve(data_root, data_prefix.get('img', '')))])
-        for described, folder in folders:
+        folders = ([(f'the {sub} folder', 'data_root + data_prefix.sub_data_root + ' + sub,
+                     osp.join(_resolve(data_root, voc_root), sub)) for sub in VOC_SUBDIRS] if voc_root is not None else
+                   [('the image folder', 'data_root + data_prefix.img',
+                     _resolve(data_root, data_prefix.get('img', '')))])
+        for what, described, folder in folders:
             if folder and not osp.isdir(folder):
-                raise FileNotFoundError(f'{name}: the folder {folder!r} ({described}) does not exist. {hint}')
+                raise FileNotFoundError(f'{name}: {what} {folder!r} ({described}) does not exist. {hint}')
         if cfg.get('ann_file'):
             ann_file = _resolve(data_root, cfg['ann_file'])
             if not osp.isfile(ann_file):
