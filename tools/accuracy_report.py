@@ -6,7 +6,8 @@
 Each ``runs/<config>_seed<N>/`` (written by tools/run_accuracy_row.sh) holds ``test_metrics.json`` (CocoMetric
 on the test split), ``scalars.json`` (training losses and val mAP per evaluation) and ``run.json`` (wall times).
 ``--benchmark`` is a tools/benchmark.py report of the same configs (params, MACs, latency of the whole
-detector). Seeds of one config are summarised as mean and (min-max).
+detector; for rows that also have a folded '<name> deploy' row, GhostNetV3's, that one). Seeds of one config are
+summarised as mean and (min-max).
 """
 import argparse
 import json
@@ -50,7 +51,7 @@ def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for name, seeds in runs.items():
         test = [s['test'] for s in seeds]
-        row = bench.get(name, {})
+        row = bench.get(f'{name} deploy', bench.get(name, {}))  # V3: its branches folded, as deployed
         cells = [f'`{name}`', str(len(seeds)), spread([t['coco/bbox_mAP'] for t in test]),
                  spread([t['coco/bbox_mAP_50'] for t in test])]
         cells += [spread([t[f'coco/{c}_precision'] for t in test]) for c in CLASSES]
@@ -80,7 +81,8 @@ def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, cu
         for name, seeds in runs.items():
             if name in bench:
                 maps = [s['test']['coco/bbox_mAP'] for s in seeds]
-                ax.errorbar(bench[name]['latency_median_ms'], mean(maps),
+                latency = bench.get(f'{name} deploy', bench[name])['latency_median_ms']
+                ax.errorbar(latency, mean(maps),
                             yerr=[[mean(maps) - min(maps)], [max(maps) - mean(maps)]],
                             marker='o' if name.startswith('retinanet') else 's', capsize=3, label=name)
         _save(fig, ax, 'CPU latency of the whole detector, batch 1 (ms)', 'BCCD test bbox mAP (COCO 0.5:0.95)',
