@@ -46,18 +46,20 @@ def spread(values: List[float], digits: int = 3) -> str:
 
 
 def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
+    """One line per config that was trained or benchmarked; accuracy cells stay '-' until a run exists."""
     header = ['config', 'seeds', 'test mAP', 'mAP@0.5'] + [f'AP {c}' for c in CLASSES] + [
         'params (M)', 'MACs (G)', 'latency (ms)', 'train (min)']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-    for name, seeds in runs.items():
+    names = sorted(set(runs) | {name for name in bench if not name.endswith(' deploy')})
+    for name in names:
+        seeds = runs.get(name, [])
         test = [s['test'] for s in seeds]
-        row = bench.get(f'{name} deploy', bench.get(name, {}))  # V3: its branches folded, as deployed
-        cells = [f'`{name}`', str(len(seeds)), spread([t['coco/bbox_mAP'] for t in test]),
-                 spread([t['coco/bbox_mAP_50'] for t in test])]
-        cells += [spread([t[f'coco/{c}_precision'] for t in test]) for c in CLASSES]
-        cells += [f'{row["params"] / 1e6:.2f}' if row else '-', f'{row["flops_mac"] / 1e9:.2f}' if row else '-',
-                  f'{row["latency_median_ms"]:.0f}' if row else '-',
-                  spread([s['train_wall_s'] / 60 for s in seeds], 1)]
+        metrics = ['coco/bbox_mAP', 'coco/bbox_mAP_50'] + [f'coco/{c}_precision' for c in CLASSES]
+        cells = [f'`{name}`', str(len(seeds))] + [spread([t[m] for t in test]) if test else '-' for m in metrics]
+        row = bench.get(f'{name} deploy', bench.get(name))  # V3: its branches folded, as deployed
+        cells += ([f'{row["params"] / 1e6:.2f}', f'{row["flops_mac"] / 1e9:.2f}', f'{row["latency_median_ms"]:.0f}']
+                  if row else ['-'] * 3)
+        cells.append(spread([s['train_wall_s'] / 60 for s in seeds], 1) if seeds else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
