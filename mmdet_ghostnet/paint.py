@@ -76,7 +76,6 @@ def paint_detections(config: str,
         cfg.merge_from_dict(cfg_options)
     truth = ground_truth(cfg, gt_split) if gt_split else {}
     inferencer = DetInferencer(model=cfg, weights=checkpoint, device=device, show_progress=True)
-    inferencer.visualizer.dataset_meta = inferencer.model.dataset_meta
     results = inferencer(list(images), return_datasamples=True, no_save_vis=True, no_save_pred=True,
                          print_result=False)
     os.makedirs(out_dir, exist_ok=True)
