@@ -3,6 +3,7 @@ import torch
 from torch import nn
 
 from mmdet_ghostnet import GhostFPN
+from timm_oracle import randomise_batchnorms
 
 IN_CHANNELS = [28, 44, 124, 176]
 SIZES = [(84, 130), (42, 65), (21, 33), (11, 17)]  # a 333x517 image at strides 4..32
@@ -27,17 +28,6 @@ FPN_SETTINGS = [
     dict(num_outs=6, start_level=1, add_extra_convs='on_output', relu_before_extra_convs=True, bottom_up=True,
          norm_cfg=dict(type='BN')),
 ]
-
-
-def randomise_batchnorms(module: nn.Module) -> nn.Module:
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2.0)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.3, 0.3)
-    return module.eval()
 
 
 def mmdet_neck_with_ghost_convs(neck: GhostFPN, settings: dict) -> nn.Module:

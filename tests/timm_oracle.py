@@ -9,15 +9,19 @@ WIDTHS = (0.5, 1.0, 1.1, 1.3)
 def timm_ghostnet(width: float, randomise: bool = True) -> nn.Module:
     """timm's GhostNet at ``width`` in eval mode; ``randomise`` draws non-trivial BN statistics and affines."""
     model = _create_ghostnet(f'ghostnet_{round(width * 100):03d}', width=width, pretrained_cfg={}).eval()
-    if randomise:
-        with torch.no_grad():
-            for module in model.modules():
-                if isinstance(module, nn.BatchNorm2d):
-                    module.running_mean.uniform_(-0.5, 0.5)
-                    module.running_var.uniform_(0.5, 2.0)
-                    module.weight.uniform_(0.5, 1.5)
-                    module.bias.uniform_(-0.3, 0.3)
-    return model
+    return randomise_batchnorms(model) if randomise else model
+
+
+def randomise_batchnorms(module: nn.Module) -> nn.Module:
+    """Non-trivial BN statistics and affines in every ``BatchNorm2d`` of ``module``; returns it in eval mode."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.3, 0.3)
+    return module.eval()
 
 
 def timm_stage_outputs(model: nn.Module, x: Tensor) -> list:
