@@ -92,6 +92,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--device', choices=('cpu', 'cuda'), help='default: cuda if available, else cpu')
     parser.add_argument('--threads', type=_int_arg(1), help='torch.set_num_threads (default: torch\'s choice)')
     parser.add_argument('--bf16-channels-last', action='store_true', help='autocast to bfloat16, channels-last')
+    parser.add_argument('--keep-freed-memory', action='store_true',
+                        help='CPU: glibc malloc keeps freed memory instead of unmapping it, so that warm runs do not '
+                        'fault their activations in again (see faults/run; measure.keep_freed_memory)')
     parser.add_argument('--cuda-graph', action='store_true', help='also batch-1 backbone inference in a CUDA graph')
     parser.add_argument('--compile', action='store_true', help='also batch-1 backbone inference with torch.compile')
     parser.add_argument('--onnxruntime', action='store_true',
@@ -139,7 +142,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    settings = Settings(args.device, args.threads, args.warmup, args.repeats, args.bf16_channels_last)
+    settings = Settings(args.device, args.threads, args.warmup, args.repeats, args.bf16_channels_last,
+                        args.keep_freed_memory)
     variants = [name for name, wanted in (('cuda-graph', args.cuda_graph), ('compile', args.compile),
                                           ('onnxruntime', args.onnxruntime)) if wanted]
     machine = machine_info(settings)

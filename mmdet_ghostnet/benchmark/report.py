@@ -69,6 +69,7 @@ COLUMNS: Tuple[Tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
     ('p25-p75 ms', lambda r: '-' if 'error' in r else f"{r['latency_p25_ms']:.2f}-{r['latency_p75_ms']:.2f}"),
     ('img/s', lambda r: _fmt(r.get('throughput_img_s'), '.1f')),
     ('peak MiB', lambda r: _fmt(r.get('peak_mem_mb'), '.0f')),
+    ('faults/run', lambda r: _fmt(r.get('minor_faults_per_run'), '.0f')),
     ('x eager', lambda r: _fmt(r.get('gain_vs_eager'), '.2f')),
 )
 
@@ -227,7 +228,8 @@ def format_header(machine: Mapping[str, Any], settings: Settings, variants: Sequ
         f"variants: {', '.join(['eager'] + list(variants))}\n"
         f"runs: warmup {settings.warmup}, repeats {settings.repeats}; memory: "
         f"{'one fresh process per measurement, peak RSS' if isolated else 'CUDA allocator peak'} "
-        f"above the post-build baseline\n"
+        f"above the post-build baseline; malloc: "
+        f"{'freed memory kept (--keep-freed-memory)' if settings.keep_freed_memory else 'glibc default'}\n"
         f"sizes: {' '.join(map(size_text, sizes))}; batch sizes: {' '.join(map(str, batch_sizes))}; "
         f"modes: {' '.join(modes)}\n"
         f"models: {', '.join(models)}")
