@@ -17,7 +17,8 @@ from mmengine.registry import init_default_scope
 
 from mmdet_ghostnet.export.compare import combine, match_detections, same_detections
 from mmdet_ghostnet.export.end2end import HeadOutputs
-from mmdet_ghostnet.export.exporter import OUTPUT_NAMES, check_against_pytorch, end_to_end, export_onnx, load_detector
+from mmdet_ghostnet.export.exporter import (OUTPUT_NAMES, check_against_pytorch, check_config, end_to_end, export_onnx,
+                                            load_detector)
 from mmdet_ghostnet.export.runtime import ort_session
 
 from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, run, tiny_run_options
@@ -175,6 +176,16 @@ def test_match_detections_counts_only_same_label_overlapping_boxes():
 
 
 MMDET_RETINANET = mmdet.__file__.replace('__init__.py', '.mim/configs/retinanet/retinanet_r50_fpn_1x_coco.py')
+
+
+@pytest.mark.parametrize('config', ['configs/bccd/retinanet_mobilenetv2_fpn_bccd.py',
+                                    'configs/bccd/faster-rcnn_r18_fpn_bccd.py'])
+def test_study_peers_of_this_repository_are_exportable_configs(config):
+    """The BCCD study's MobileNetV2 / ResNet-18 rows are this repository's configs: accepted (mmdet's own ResNet
+    RetinaNet is refused, see below)."""
+    check_config(Config.fromfile(str(REPO / config)), config)
+    with pytest.raises(ValueError, match='is not a detector of this repository'):
+        check_config(Config.fromfile(MMDET_RETINANET), MMDET_RETINANET)
 
 
 @pytest.mark.parametrize('args, words', [

@@ -7,6 +7,7 @@ set and compares the detections with mmdet's ``predict`` on the same input.
 import copy
 import os
 import warnings
+from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -21,19 +22,21 @@ from .compare import match_detections
 from .end2end import End2EndDetector
 from .runtime import batch_images
 
+REPO_CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 OPSET = 17  # RoiAlign's half-pixel mode (mmcv's aligned RoIAlign) needs opset >= 16
 INPUT_NAMES = ['input']
 OUTPUT_NAMES = ['dets', 'labels']
 
 
 def check_config(cfg: Config, path: str) -> None:
-    """Stop unless ``cfg`` (read from ``path``) is a detector with a backbone of this repository and an exportable
-    structure (a single-stage anchor head, or RPN + standard RoI head, with delta boxes)."""
+    """Stop unless ``cfg`` (read from ``path``) is a detector of this repository (a backbone of this repository,
+    or any config under its ``configs/``, such as the BCCD study's MobileNetV2 and ResNet-18 peers) with an
+    exportable structure (a single-stage anchor head, or RPN + standard RoI head, with delta boxes)."""
     model = cfg.get('model') or {}
     backbone = (model.get('backbone') or {}).get('type')
-    if backbone not in backbones.__all__:
+    if backbone not in backbones.__all__ and REPO_CONFIGS not in Path(path).resolve().parents:
         raise ValueError(f'config={path!r} is not a detector of this repository: its model.backbone.type is '
-                         f'{backbone!r}, expected one of {backbones.__all__}')
+                         f'{backbone!r}, expected one of {backbones.__all__} (or a config under {REPO_CONFIGS})')
     heads = 'rpn_head' in model and (model.get('roi_head') or {}).get('type') == 'StandardRoIHead' or (
         'bbox_head' in model and 'anchor_generator' in model['bbox_head'])
     if not heads:
