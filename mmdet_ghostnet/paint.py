@@ -1,10 +1,12 @@
 """Paint a detector's detections (boxes, class names, scores) on images, with MMDetection's own inferencer.
 
 ``DetInferencer`` runs the model and its ``DetLocalVisualizer`` paints; for images of a dataset split the ground
-truth is painted beside the detections (the visualizer's left / right layout).
+truth is painted beside the detections (the visualizer's left / right layout). The model is a checkpoint, or a
+file of ``tools/export_onnx.py`` run by ONNX Runtime (``OnnxRuntimeDetector``, as ``tools/test.py`` runs it).
 """
 import os
 import os.path as osp
+import warnings
 from typing import Dict, List, Optional, Sequence
 
 import cv2
@@ -62,7 +64,8 @@ def paint_detections(config: str,
                      gt_split: Optional[str] = None,
                      device: str = 'cpu',
                      cfg_options: Optional[dict] = None) -> List[str]:
-    """Detect on ``images`` and write one painted image per input to ``out_dir``; returns the written paths.
+    """Detect on ``images`` with ``checkpoint`` (a ``.pth``, or an exported ``.onnx``) and write one painted image
+    per input to ``out_dir``; returns the written paths.
 
     With ``gt_split``, images of that split of the config's dataset show the ground truth (left) beside the
     detections (right); other images show the detections only. A progress bar follows the images.
@@ -75,7 +78,20 @@ def paint_detections(config: str,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     truth = ground_truth(cfg, gt_split) if gt_split else {}
-    inferencer = DetInferencer(model=cfg, weights=checkpoint, device=device, show_progress=True)
+    exported = checkpoint.endswith('.onnx')
+    if exported:
+        from mmdet.registry import DATASETS
+
+        from .export.runtime import onnx_model_config
+        cfg.model = onnx_model_config(cfg.model, checkpoint)
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='.*(randomly initialized|use COCO classes).*')  # no weights: .onnx
+        inferencer = DetInferencer(model=cfg, weights=None if exported else checkpoint, device=device,
+                                   show_progress=True)
+    if exported:  # class names from the config's dataset (a checkpoint carries them in its meta)
+        init_default_scope('mmdet')
+        metainfo = DATASETS.build(dict(cfg.test_dataloader.dataset, lazy_init=True)).metainfo
+        inferencer.model.dataset_meta = inferencer.visualizer.dataset_meta = metainfo
     results = inferencer(list(images), return_datasamples=True, no_save_vis=True, no_save_pred=True,
                          print_result=False)
     os.makedirs(out_dir, exist_ok=True)

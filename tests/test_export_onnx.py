@@ -5,6 +5,7 @@ import pickle
 import re
 import sys
 
+import cv2
 import mmdet
 import numpy as np
 import onnx
@@ -65,7 +66,8 @@ def exported(request, tiny_data, tmp_path_factory):
         lambda option: option.split('=', 1), options)})
     init_default_scope('mmdet')  # module fixtures run before conftest's per-test scope
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
-    return dict(name=name, options=options, onnx=onnx_file, stdout=result.stdout, cfg=cfg, dataset=dataset,
+    return dict(name=name, options=options, onnx=onnx_file, checkpoint=work_dir / CHECKPOINT, stdout=result.stdout,
+                cfg=cfg, dataset=dataset,
                 items=[dataset[index] for index in range(len(dataset))],
                 detector=load_detector(cfg, str(CONFIGS[name]), str(work_dir / CHECKPOINT)))
 
@@ -176,6 +178,20 @@ def test_match_detections_counts_only_same_label_overlapping_boxes():
 
 
 MMDET_RETINANET = mmdet.__file__.replace('__init__.py', '.mim/configs/retinanet/retinanet_r50_fpn_1x_coco.py')
+
+
+def test_paint_tool_paints_an_exported_model_as_its_checkpoint(exported, tiny_data, tmp_path):
+    """Same detections, same class names: the painted pictures of the .onnx file and of the checkpoint agree."""
+    image = sorted((tiny_data / 'val').iterdir())[0]
+    painted = {}
+    for model in (exported['onnx'], exported['checkpoint']):
+        out_dir = tmp_path / model.suffix[1:]
+        run(REPO / 'tools' / 'paint_detections.py', CONFIGS[exported['name']], model, image, '--out-dir', out_dir,
+            '--score-thr', '0', '--cfg-options', *exported['options'])
+        painted[model.suffix] = cv2.imread(str(out_dir / image.name)).astype(int)
+    original = cv2.imread(str(image)).astype(int)
+    assert painted['.onnx'].shape == original.shape and (painted['.onnx'] != original).any()
+    assert (np.abs(painted['.onnx'] - painted['.pth']).sum(axis=-1) > 0).mean() < 0.01
 
 
 @pytest.mark.parametrize('config', ['configs/bccd/retinanet_mobilenetv2_fpn_bccd.py',

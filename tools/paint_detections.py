@@ -3,7 +3,8 @@
     python tools/paint_detections.py CONFIG CHECKPOINT INPUT [INPUT ...] [--out-dir DIR] [--score-thr 0.3]
         [--gt-split test] [--montage FILE.jpg] [--device cpu] [--cfg-options key=value ...]
 
-Runs MMDetection's ``DetInferencer`` (with a progress bar) and its visualizer. ``--gt-split test`` paints the
+Runs MMDetection's ``DetInferencer`` (with a progress bar) and its visualizer; CHECKPOINT may be an exported
+``.onnx`` file, run by ONNX Runtime. ``--gt-split test`` paints the
 ground truth beside the detections for images of that split of the config's dataset; ``--montage`` also stacks
 the painted images into one picture.
 """
@@ -19,7 +20,7 @@ from mmdet_ghostnet.tools_common import check_config_file, check_existing_file
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Paint detections on images')
     parser.add_argument('config', help='config file of the detector')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file, or a model exported by tools/export_onnx.py (.onnx)')
     parser.add_argument('inputs', nargs='+', help='image files and/or folders of images')
     parser.add_argument('--out-dir', default='work_dirs/paint', help='where the painted images go')
     parser.add_argument('--score-thr', type=float, default=0.3, help='paint detections scoring at least this')
