@@ -81,9 +81,9 @@ def keep_freed_memory() -> None:
 
     By default glibc serves large blocks (a feature map of a few MiB) with ``mmap`` and unmaps them when freed, so
     every forward pass faults its activations in again as fresh zeroed pages. How many blocks take that path
-    depends on the order and sizes of earlier allocations (glibc's threshold adapts), not on the model's compute:
-    two identical networks, or one network at 800x1333 and at 800x1344, can differ by 20-40% in latency for that
-    reason alone (``minor_faults_per_run`` shows it). With ``mmap`` off and trimming disabled, warm runs reuse the
+    depends on the order and sizes of earlier allocations (glibc's threshold adapts), not on the model's compute,
+    so two identical networks can time differently for that reason alone (``minor_faults_per_run`` shows it;
+    docs/benchmarks.md has a paired run). With ``mmap`` off and trimming disabled, warm runs reuse the
     heap and fault in nothing.
     """
     import ctypes
