@@ -19,6 +19,7 @@ from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmdet_ghostnet import GhostNet
 from mmdet_ghostnet.preflight import check_checkpoint, check_dataset_config, check_model_config
+from mmdet_ghostnet.training_record import assemble, read_start
 from tool_runs import REPO, RETINANET_DEMO, run, scalars, tiny_run_options
 
 TRAIN = REPO / 'tools' / 'train.py'
@@ -193,9 +194,12 @@ def test_same_seed_gives_identical_losses(trained_once, tmp_path):
     assert len(again) == 4 and again == first
 
 
-def test_sigkill_mid_epoch_then_resume_ends_with_identical_weights_and_optimizer_state(trained_once, tmp_path):
-    reference, options = trained_once
-    command = [sys.executable, str(TRAIN), str(RETINANET_DEMO), '--work-dir', str(tmp_path), '--cfg-options',
+@pytest.fixture(scope='module')
+def killed_and_resumed(trained_once, tmp_path_factory):
+    """The run of ``trained_once`` SIGKILLed in the middle of epoch 2, then resumed with ``--resume``."""
+    _, options = trained_once
+    work_dir = tmp_path_factory.mktemp('killed')
+    command = [sys.executable, str(TRAIN), str(RETINANET_DEMO), '--work-dir', str(work_dir), '--cfg-options',
                *options]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in process.stdout:
@@ -204,12 +208,18 @@ def test_sigkill_mid_epoch_then_resume_ends_with_identical_weights_and_optimizer
             break
     process.wait(timeout=60)
     assert process.returncode == -9
-    assert (tmp_path / 'epoch_1.pth').exists() and not (tmp_path / 'epoch_2.pth').exists()
+    assert (work_dir / 'epoch_1.pth').exists() and not (work_dir / 'epoch_2.pth').exists()
+    resumed = run(TRAIN, RETINANET_DEMO, '--work-dir', work_dir, '--resume', '--cfg-options', *options)
+    return work_dir, resumed.stdout + resumed.stderr
 
-    result = run(TRAIN, RETINANET_DEMO, '--work-dir', tmp_path, '--resume', '--cfg-options', *options)
-    assert 'resumed epoch: 1, iter: 4' in result.stdout + result.stderr
-    assert 'restored the random generator states' in result.stdout + result.stderr
-    resumed = torch.load(tmp_path / 'epoch_3.pth', weights_only=True)
+
+def test_sigkill_mid_epoch_then_resume_ends_with_identical_weights_and_optimizer_state(trained_once,
+                                                                                        killed_and_resumed):
+    reference, _ = trained_once
+    work_dir, output = killed_and_resumed
+    assert 'resumed epoch: 1, iter: 4' in output
+    assert 'restored the random generator states' in output
+    resumed = torch.load(work_dir / 'epoch_3.pth', weights_only=True)
     expected = torch.load(reference, weights_only=True)
     assert resumed['meta']['iter'] == expected['meta']['iter'] == 12
     assert resumed['meta']['epoch'] == expected['meta']['epoch'] == 3
@@ -221,6 +231,21 @@ def test_sigkill_mid_epoch_then_resume_ends_with_identical_weights_and_optimizer
     assert expected['param_schedulers']
     for key in ('optimizer', 'param_schedulers', 'state_dict'):
         assert_identical(resumed[key], expected[key], key)
+
+
+def test_training_record_of_a_resumed_run_is_the_uninterrupted_runs(trained_once, killed_and_resumed):
+    """The study's record of the killed-and-resumed run: two starts, the epochs of the uninterrupted run once each."""
+    reference, _ = trained_once
+    work_dir, _ = killed_and_resumed
+    record = assemble(work_dir)
+    key = ('epoch', 'iter', 'step', 'lr', 'loss', 'coco/bbox_mAP')
+    pick = lambda records: [{k: r[k] for k in key if k in r} for r in records]  # noqa: E731
+    assert record.starts == 2
+    assert pick(record.records) == pick(scalars(reference.parent))
+    assert [r['step'] for r in record.records if 'coco/bbox_mAP' in r] == [1, 2, 3]
+    spans = [read_start(folder).wall_seconds() for folder in sorted(work_dir.glob('2*_*'))]
+    assert len(spans) == 2 and spans[1] <= record.train_wall_s <= sum(spans)
+    assert record.log.count('System environment') == 2
 
 
 def assert_identical(got, expected, where: str) -> None:

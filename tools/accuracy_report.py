@@ -45,6 +45,12 @@ def spread(values: List[float], digits: int = 3) -> str:
     return text if len(values) == 1 else f'{text} ({min(values):.{digits}f}-{max(values):.{digits}f})'
 
 
+def resumed_note(seeds: List[dict]) -> str:
+    """' (trained in N starts)' when a seed was stopped and resumed (its time is the work kept, summed)."""
+    starts = max(s.get('train_starts', 1) for s in seeds)
+    return f' (trained in {starts} starts)' if starts > 1 else ''
+
+
 def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
     """One line per config that was trained or benchmarked; accuracy cells stay '-' until a run exists."""
     header = ['config', 'seeds', 'test mAP', 'mAP@0.5'] + [f'AP {c}' for c in CLASSES] + [
@@ -59,7 +65,7 @@ def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
         row = bench.get(f'{name} deploy', bench.get(name))  # V3: its branches folded, as deployed
         cells += ([f'{row["params"] / 1e6:.2f}', f'{row["flops_mac"] / 1e9:.2f}', f'{row["latency_median_ms"]:.0f}']
                   if row else ['-'] * 3)
-        cells.append(spread([s['train_wall_s'] / 60 for s in seeds], 1) if seeds else '-')
+        cells.append(spread([s['train_wall_s'] / 60 for s in seeds], 1) + resumed_note(seeds) if seeds else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

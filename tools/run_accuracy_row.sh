@@ -2,6 +2,9 @@
 # One row of the BCCD accuracy study (docs/accuracy.md): train CONFIG from scratch with SEED, keep the best
 # checkpoint by val bbox mAP, evaluate it on the test split, and copy the small result files (training log,
 # scalars, test metrics, wall times) into docs/accuracy/runs/<config name>_seed<SEED>/.
+# A row that was stopped (e.g. at the end of a working session) continues from its last checkpoint when the same
+# command is run again; its training time is then the sum over the starts of the work kept
+# (mmdet_ghostnet/training_record.py).
 #   bash tools/run_accuracy_row.sh configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_bccd.py 0
 # Environment: PY (default .venv/bin/python), WORK_ROOT (default work_dirs/bccd), BCCD_ROOT (default data/bccd/).
 # The study ran each row on one core with one thread: taskset -c 0 env OMP_NUM_THREADS=1 bash tools/...
@@ -14,9 +17,7 @@ NAME="$(basename "$CONFIG" .py)_seed$SEED"
 WORK_DIR="${WORK_ROOT:-work_dirs/bccd}/$NAME"
 RESULTS="docs/accuracy/runs/$NAME"
 
-start=$(date +%s)
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" --resume --cfg-options "randomness.seed=$SEED"
-train_s=$(( $(date +%s) - start ))
 
 BEST="$(ls "$WORK_DIR"/best_coco_bbox_mAP_epoch_*.pth | tail -n 1)"
 mkdir -p "$WORK_DIR/test"
@@ -26,13 +27,11 @@ start=$(date +%s)
 test_s=$(( $(date +%s) - start ))
 
 mkdir -p "$RESULTS"
-LAST_RUN="$(ls -d "$WORK_DIR"/2*/ | tail -n 1)"
-cp "$LAST_RUN"/*.log "$RESULTS/train.log"
-cp "$LAST_RUN"/vis_data/scalars.json "$RESULTS/scalars.json"
+read -r train_s starts < <("$PY" -m mmdet_ghostnet.training_record "$WORK_DIR" --out "$RESULTS")
 TEST_RUN="$(ls -d "$WORK_DIR"/test/2*/ | tail -n 1)"
 cp "$TEST_RUN"/*.json "$RESULTS/test_metrics.json"
 cp "$TEST_RUN"/*.log "$RESULTS/test.log"
-printf '{"config": "%s", "seed": %s, "best_checkpoint": "%s", "train_wall_s": %s, "test_wall_s": %s, "threads": "%s", "date": "%s"}\n' \
-  "$CONFIG" "$SEED" "$(basename "$BEST")" "$train_s" "$test_s" "${OMP_NUM_THREADS:-default}" "$(date -u +%F)" \
+printf '{"config": "%s", "seed": %s, "best_checkpoint": "%s", "train_wall_s": %s, "train_starts": %s, "test_wall_s": %s, "threads": "%s", "date": "%s"}\n' \
+  "$CONFIG" "$SEED" "$(basename "$BEST")" "$train_s" "$starts" "$test_s" "${OMP_NUM_THREADS:-default}" "$(date -u +%F)" \
   > "$RESULTS/run.json"
 echo "[row] $NAME: train ${train_s}s, test ${test_s}s, results in $RESULTS"
