@@ -20,7 +20,7 @@ from mmdet_ghostnet.export.compare import combine, match_detections, same_detect
 from mmdet_ghostnet.export.end2end import HeadOutputs
 from mmdet_ghostnet.export.exporter import (OUTPUT_NAMES, check_against_pytorch, check_config, end_to_end, export_onnx,
                                             load_detector)
-from mmdet_ghostnet.export.runtime import ort_session
+from mmdet_ghostnet.export.runtime import kernel_time_by_op_type, ort_session
 
 from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, run, tiny_run_options
 
@@ -250,3 +250,14 @@ def test_benchmark_times_onnx_runtime_rows_of_backbones_and_detectors_only():
     for model in ('GhostNet 1.0x', 'RetinaNet demo'):
         row = measure_run(Job(model, (64, 64), 1, 'inference', 'onnxruntime'), settings)
         assert len(row['latency_samples_ms']) == 2 and row['latency_median_ms'] > 0
+
+
+@pytest.mark.parametrize('warmup', [0, 2])
+def test_kernel_profile_counts_every_node_of_the_profiled_runs_only(tmp_path, warmup):
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 1)).eval()
+    images = torch.randn(1, 3, 16, 16)
+    export_onnx(model, images, str(tmp_path / 'tiny.onnx'), ['output'])
+    time_us, calls = kernel_time_by_op_type(tmp_path / 'tiny.onnx', {'input': images.numpy()}, runs=3,
+                                            warmup=warmup, optimization='ORT_DISABLE_ALL')
+    assert dict(calls) == {'Conv': 6, 'Relu': 3}
+    assert set(time_us) == {'Conv', 'Relu'} and all(value > 0 for value in time_us.values())

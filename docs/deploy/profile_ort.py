@@ -3,34 +3,23 @@ GhostNet with and without ONNX Runtime's layout optimisation, timed alternately 
 
     taskset -c 1 python docs/deploy/profile_ort.py > docs/deploy/profile_ort.txt
 """
-import collections
-import json
 import statistics
 import tempfile
 import time
 
-import onnxruntime as ort
 import torch
 from mmengine.logging import MMLogger
 
 from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME, build_model
 from mmdet_ghostnet.benchmark.workloads import WORKLOADS
 from mmdet_ghostnet.export.exporter import export_onnx
+from mmdet_ghostnet.export.runtime import kernel_time_by_op_type, ort_session
 
 MMLogger.get_instance('profile', log_level='ERROR')  # quiet init_weights reports
 torch.manual_seed(0)
 images = torch.randn(1, 3, 800, 1333)
 feed = {'input': images.numpy()}
 folder = tempfile.mkdtemp()
-
-
-def session(path: str, level: str = 'ORT_ENABLE_ALL', profile: bool = False) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
-    options.enable_profiling = profile
-    options.profile_file_prefix = f'{folder}/profile'  # not in the working directory
-    return ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
 
 
 paths = {}
@@ -40,20 +29,14 @@ for name in ('GhostNet 1.0x', 'mmdet MobileNetV2 1.0x'):
     module, example, names = WORKLOADS['backbone'].exportable(model, images)
     paths[name] = f'{folder}/{len(paths)}.onnx'
     export_onnx(module, example, paths[name], names)
-    profiled = session(paths[name], profile=True)
-    for _ in range(4):
-        profiled.run(None, feed)
-    per_op, nodes = collections.Counter(), collections.Counter()
-    for event in json.load(open(profiled.end_profiling())):
-        if event.get('cat') == 'Node' and event['name'].endswith('_kernel_time'):
-            per_op[event['args']['op_name']] += event['dur']
-            nodes[event['args']['op_name']] += 1
+    per_op, nodes = kernel_time_by_op_type(paths[name], feed, runs=4)
     total = sum(per_op.values())
     print(f'{name}: {total / 4 / 1e3:.0f} ms per run in kernels (profiled)')
     for op, duration in per_op.most_common(8):
         print(f'    {op:20s} {duration / total:6.1%}  ({nodes[op] // 4} nodes)')
 
-sessions = {level: session(paths['GhostNet 1.0x'], level) for level in ('ORT_ENABLE_EXTENDED', 'ORT_ENABLE_ALL')}
+sessions = {level: ort_session(paths['GhostNet 1.0x'], 1, level)
+            for level in ('ORT_ENABLE_EXTENDED', 'ORT_ENABLE_ALL')}
 times = {level: [] for level in sessions}
 for round_ in range(8):
     for level, runner in sessions.items():

@@ -4,10 +4,8 @@
     taskset -c 1 python docs/deploy/profile_retinanet.py > docs/deploy/profile_retinanet.txt
 """
 import collections
-import json
 import tempfile
 
-import onnxruntime as ort
 import torch
 from mmengine.logging import MMLogger
 from torch.profiler import profile
@@ -15,6 +13,7 @@ from torch.profiler import profile
 from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME, build_model
 from mmdet_ghostnet.benchmark.workloads import WORKLOADS
 from mmdet_ghostnet.export.exporter import export_onnx
+from mmdet_ghostnet.export.runtime import kernel_time_by_op_type
 
 MMLogger.get_instance('profile', log_level='ERROR')  # quiet init_weights reports
 torch.set_num_threads(1)
@@ -47,20 +46,5 @@ report('PyTorch eager predict', per_op, nodes)
 folder = tempfile.mkdtemp()
 module, images, names = workload.exportable(model, inputs)
 export_onnx(module, images, f'{folder}/model.onnx', names)
-options = ort.SessionOptions()
-options.intra_op_num_threads = 1
-options.enable_profiling = True
-options.profile_file_prefix = f'{folder}/profile'
-session = ort.InferenceSession(f'{folder}/model.onnx', options, providers=['CPUExecutionProvider'])
-feed = {'input': images.numpy()}
-for _ in range(RUNS + 1):  # the first run is a warm-up, left out below
-    session.run(None, feed)
-events = json.load(open(session.end_profiling()))
-runs = [event for event in events if event.get('name') == 'model_run']
-first_end = runs[0]['ts'] + runs[0]['dur']
-per_op, nodes = collections.Counter(), collections.Counter()
-for event in events:
-    if event.get('cat') == 'Node' and event['name'].endswith('_kernel_time') and event['ts'] > first_end:
-        per_op[event['args']['op_name']] += event['dur']
-        nodes[event['args']['op_name']] += 1
+per_op, nodes = kernel_time_by_op_type(f'{folder}/model.onnx', {'input': images.numpy()}, RUNS, warmup=1)
 report('ONNX Runtime, exported end-to-end model', per_op, nodes)
