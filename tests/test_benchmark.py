@@ -122,6 +122,25 @@ def test_quick_run_reports_page_faults_per_run(quick):
     assert all(row['minor_faults_per_run'] >= 0 for row in report['rows'] if row['variant'] == 'eager')
 
 
+# _time_runs on a step that allocates, fills and frees a 64 MiB tensor, and on one that allocates nothing.
+FAULTS_PER_RUN = '''
+import torch
+from mmdet_ghostnet.benchmark.measure import _time_runs
+cpu = torch.device('cpu')
+print(_time_runs(lambda: torch.ones(16 * 2**20).sum(), 1, 4, cpu)[1], _time_runs(lambda: None, 1, 4, cpu)[1])
+'''
+
+
+def test_faults_per_run_counts_the_pages_one_timed_run_faults_in():
+    result = subprocess.run([sys.executable, '-c', FAULTS_PER_RUN], capture_output=True, text=True, cwd=REPO,
+                            env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    churning, idle = map(float, result.stdout.split())
+    pages = 64 * 2**20 / os.sysconf('SC_PAGE_SIZE')
+    assert 0.9 * pages < churning < 1.5 * pages  # per run, not summed over the four
+    assert idle < 0.01 * pages
+
+
 # Allocates and frees a 64 MiB tensor (above glibc's largest mmap threshold, 32 MiB, so glibc unmaps it when it
 # is freed) five times, before and after keep_freed_memory; prints the minor page faults per allocation.
 CHURN = '''
