@@ -38,14 +38,19 @@ def list_images(inputs: Sequence[str]) -> List[str]:
     return list(dict.fromkeys(images))
 
 
-def ground_truth(config: Config, split: str) -> Dict[str, InstanceData]:
-    """Ground-truth boxes and labels (image coordinates) of ``split`` ('train', 'val' or 'test') by real image path."""
+def build_dataset(config: Config, split: str, why: str, lazy: bool = False):
+    """The dataset of the config's ``{split}_dataloader`` without its pipeline (``lazy``: annotations not read);
+    ``why`` starts the error message when the config has no such loader."""
     from mmdet.registry import DATASETS
     loader = config.get(f'{split}_dataloader')
     if not loader:
-        raise ValueError(f'--gt-split={split!r} is invalid: the config has no {split}_dataloader')
+        raise ValueError(f'{why}: the config has no {split}_dataloader')
     init_default_scope(config.get('default_scope', 'mmdet'))
-    dataset = DATASETS.build(dict(loader['dataset'], pipeline=[]))
+    return DATASETS.build(dict(loader['dataset'], pipeline=[], lazy_init=lazy))
+
+
+def ground_truth(dataset) -> Dict[str, InstanceData]:
+    """Ground-truth boxes and labels (image coordinates) of ``dataset``'s images by real image path."""
     truth = {}
     for index in range(len(dataset)):
         info = dataset.get_data_info(index)
@@ -77,11 +82,10 @@ def paint_detections(config: str,
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    truth = ground_truth(cfg, gt_split) if gt_split else {}
+    truth_set = build_dataset(cfg, gt_split, f'--gt-split={gt_split!r} is invalid') if gt_split else None
+    truth = ground_truth(truth_set) if gt_split else {}
     exported = checkpoint.endswith('.onnx')
     if exported:
-        from mmdet.registry import DATASETS
-
         from .export.runtime import onnx_model_config
         cfg.model = onnx_model_config(cfg.model, checkpoint)
     with warnings.catch_warnings():
@@ -89,9 +93,9 @@ def paint_detections(config: str,
         inferencer = DetInferencer(model=cfg, weights=None if exported else checkpoint, device=device,
                                    show_progress=True)
     if exported:  # class names from the config's dataset (a checkpoint carries them in its meta)
-        init_default_scope('mmdet')
-        metainfo = DATASETS.build(dict(cfg.test_dataloader.dataset, lazy_init=True)).metainfo
-        inferencer.model.dataset_meta = inferencer.visualizer.dataset_meta = metainfo
+        names_from = truth_set if truth_set is not None else build_dataset(
+            cfg, 'test', 'an .onnx file carries no class names, they come from the test set', lazy=True)
+        inferencer.model.dataset_meta = inferencer.visualizer.dataset_meta = names_from.metainfo
     results = inferencer(list(images), return_datasamples=True, no_save_vis=True, no_save_pred=True,
                          print_result=False)
     os.makedirs(out_dir, exist_ok=True)
