@@ -9,7 +9,7 @@ REPORT = REPO / 'tools' / 'accuracy_report.py'
 CLASSES = ('RBC', 'WBC', 'Platelets')
 
 
-def write_run(runs_dir, config: str, seed: int, test_map: float, train_s: int, starts: int = None) -> None:
+def write_run(runs_dir, config: str, seed: int, test_map: float, train_s: int, **run_info) -> None:
     """One ``runs/<config>_seed<N>/`` folder as tools/run_accuracy_row.sh writes it."""
     folder = runs_dir / f'{config}_seed{seed}'
     folder.mkdir(parents=True)
@@ -18,18 +18,17 @@ def write_run(runs_dir, config: str, seed: int, test_map: float, train_s: int, s
     (folder / 'test_metrics.json').write_text(json.dumps(metrics))
     (folder / 'scalars.json').write_text(''.join(
         json.dumps({'coco/bbox_mAP': test_map * epoch / 6, 'step': epoch}) + '\n' for epoch in (3, 6)))
-    info = dict(config=f'configs/bccd/{config}.py', seed=seed, train_wall_s=train_s, test_wall_s=10)
-    if starts is not None:
-        info['train_starts'] = starts
+    info = dict(config=f'configs/bccd/{config}.py', seed=seed, train_wall_s=train_s, test_wall_s=10, **run_info)
     (folder / 'run.json').write_text(json.dumps(info))
 
 
 @pytest.fixture
 def study(tmp_path):
     runs = tmp_path / 'runs'
-    write_run(runs, 'retinanet_a', 0, 0.50, 3600)
-    write_run(runs, 'retinanet_a', 1, 0.56, 4200)
-    write_run(runs, 'retinanet_v3', 0, 0.40, 9000, starts=2)
+    write_run(runs, 'retinanet_a', 0, 0.50, 3600)  # run.json of the first rows: no threads / allocator / starts
+    write_run(runs, 'retinanet_a', 1, 0.56, 4200, threads='1', keep_freed_memory=False, train_starts=1)
+    write_run(runs, 'retinanet_v3', 0, 0.40, 9000, train_starts=2)
+    write_run(runs, 'retinanet_v3_fast', 0, 0.40, 4500, threads='2', keep_freed_memory=True, train_starts=1)
     row = dict(batch=1, params=2.5e6, flops_mac=1.5e9, latency_median_ms=80.4)
     bench = [dict(row, model='retinanet_a'), dict(row, model='retinanet_a', batch=8, latency_median_ms=999),
              dict(row, model='retinanet_v3', latency_median_ms=120), dict(row, model='retinanet_v3 deploy',
@@ -39,13 +38,14 @@ def study(tmp_path):
     return tmp_path
 
 
-def test_table_summarises_seeds_folds_v3_and_marks_resumed_and_untrained_rows(study):
+def test_table_summarises_seeds_folds_v3_and_marks_untrained_rows_and_how_each_trained(study):
     out = run(REPORT, '--runs', study / 'runs', '--benchmark', study / 'bench.json', '--plot', study / 'map.png',
               '--curves', study / 'curves.png').stdout
     rows = {line.split(' | ')[0].strip('| `'): line.strip('| ').split(' | ') for line in out.splitlines()[2:]}
     assert rows['retinanet_a'][1:5] == ['2', '0.530 (0.500-0.560)', '0.830 (0.800-0.860)', '0.530 (0.500-0.560)']
     assert rows['retinanet_a'][-4:] == ['2.50', '1.50', '80', '65.0 (60.0-70.0)']
     assert rows['retinanet_v3'][-2:] == ['90', '150.0 (trained in 2 starts)']  # latency of the folded model
+    assert rows['retinanet_v3_fast'][-1] == '75.0 (2 threads, freed memory kept)'
     assert rows['retinanet_untrained'][1:3] == ['0', '-'] and rows['retinanet_untrained'][-3:] == ['3.00', '80', '-']
     assert (study / 'map.png').stat().st_size > 1000 and (study / 'curves.png').stat().st_size > 1000
 

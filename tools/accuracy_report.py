@@ -45,10 +45,18 @@ def spread(values: List[float], digits: int = 3) -> str:
     return text if len(values) == 1 else f'{text} ({min(values):.{digits}f}-{max(values):.{digits}f})'
 
 
-def resumed_note(seeds: List[dict]) -> str:
-    """' (trained in N starts)' when a seed was stopped and resumed (its time is the work kept, summed)."""
+def training_note(seeds: List[dict]) -> str:
+    """What made a row's training time differ from the study's one thread, default allocator, one start.
+
+    E.g. ' (2 threads, freed memory kept, trained in 2 starts)'; '' for a row trained as the study's others.
+    """
+    notes = sorted({f'{s["threads"]} threads' for s in seeds if s.get('threads', '1') != '1'})
+    if any(s.get('keep_freed_memory', False) for s in seeds):
+        notes.append('freed memory kept')
     starts = max(s.get('train_starts', 1) for s in seeds)
-    return f' (trained in {starts} starts)' if starts > 1 else ''
+    if starts > 1:
+        notes.append(f'trained in {starts} starts')
+    return f' ({", ".join(notes)})' if notes else ''
 
 
 def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
@@ -65,7 +73,7 @@ def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
         row = bench.get(f'{name} deploy', bench.get(name))  # V3: its branches folded, as deployed
         cells += ([f'{row["params"] / 1e6:.2f}', f'{row["flops_mac"] / 1e9:.2f}', f'{row["latency_median_ms"]:.0f}']
                   if row else ['-'] * 3)
-        cells.append(spread([s['train_wall_s'] / 60 for s in seeds], 1) + resumed_note(seeds) if seeds else '-')
+        cells.append(spread([s['train_wall_s'] / 60 for s in seeds], 1) + training_note(seeds) if seeds else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

@@ -8,6 +8,9 @@
 #   bash tools/run_accuracy_row.sh configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_bccd.py 0
 # Environment: PY (default .venv/bin/python), WORK_ROOT (default work_dirs/bccd), BCCD_ROOT (default data/bccd/).
 # The study ran each row on one core with one thread: taskset -c 0 env OMP_NUM_THREADS=1 bash tools/...
+# run.json records the threads and whether glibc kept freed memory (MALLOC_MMAP_MAX_=0, as --keep-freed-memory
+# of tools/benchmark.py), since both change the training time (not the losses, which stay bit-identical for the
+# allocator setting).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIG="$1"
@@ -31,7 +34,8 @@ read -r train_s starts < <("$PY" -m mmdet_ghostnet.training_record "$WORK_DIR" -
 TEST_RUN="$(ls -d "$WORK_DIR"/test/2*/ | tail -n 1)"
 cp "$TEST_RUN"/*.json "$RESULTS/test_metrics.json"
 cp "$TEST_RUN"/*.log "$RESULTS/test.log"
-printf '{"config": "%s", "seed": %s, "best_checkpoint": "%s", "train_wall_s": %s, "train_starts": %s, "test_wall_s": %s, "threads": "%s", "date": "%s"}\n' \
-  "$CONFIG" "$SEED" "$(basename "$BEST")" "$train_s" "$starts" "$test_s" "${OMP_NUM_THREADS:-default}" "$(date -u +%F)" \
+printf '{"config": "%s", "seed": %s, "best_checkpoint": "%s", "train_wall_s": %s, "train_starts": %s, "test_wall_s": %s, "threads": "%s", "keep_freed_memory": %s, "date": "%s"}\n' \
+  "$CONFIG" "$SEED" "$(basename "$BEST")" "$train_s" "$starts" "$test_s" "${OMP_NUM_THREADS:-default}" \
+  "$([ "${MALLOC_MMAP_MAX_:-}" = 0 ] && echo true || echo false)" "$(date -u +%F)" \
   > "$RESULTS/run.json"
 echo "[row] $NAME: train ${train_s}s, test ${test_s}s, results in $RESULTS"
