@@ -1,5 +1,5 @@
-"""Tests of tools/make_demo_data.py: the offline COCO-format shapes dataset used by the demo."""
-import importlib.util
+"""Tests of the offline COCO-format shapes dataset used by the demo: mmdet_ghostnet.demo_dataset and its
+command line, tools/make_demo_data.py."""
 import os
 import subprocess
 import sys
@@ -10,21 +10,12 @@ import pytest
 from PIL import Image
 from pycocotools.coco import COCO
 
+from mmdet_ghostnet import demo_dataset
+
 TOOL = Path(__file__).resolve().parents[1] / 'tools' / 'make_demo_data.py'
 SMALL = dict(num_train=12, num_val=6, image_size=96, seed=0)
 CATEGORIES = ['circle', 'square', 'triangle']
 OLD_TIME_NS = 1_000_000_000 * 10**9  # 2001-09-09: a timestamp no fresh write can have
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('make_demo_data', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
 
 
 def _run_cli(*args, cwd):
@@ -50,7 +41,7 @@ def _assert_untouched(root: Path, expected_names) -> None:
 @pytest.fixture(scope='module')
 def small(tmp_path_factory):
     out = tmp_path_factory.mktemp('demo') / 'data'
-    summary = tool.make_demo_dataset(out, **SMALL)
+    summary = demo_dataset.make_demo_dataset(out, **SMALL)
     return out, summary
 
 
@@ -110,7 +101,7 @@ def test_every_category_appears(small, split):
 def test_same_arguments_give_identical_files(small, tmp_path):
     out, _ = small
     again = tmp_path / 'again'
-    tool.make_demo_dataset(again, **SMALL)
+    demo_dataset.make_demo_dataset(again, **SMALL)
     first, second = _files(out), _files(again)
     assert sorted(first) == sorted(second)
     assert len([name for name in first if name.endswith('.png')]) == SMALL['num_train'] + SMALL['num_val']
@@ -122,17 +113,17 @@ def test_seed_and_split_change_the_images(small, tmp_path):
     out, _ = small
     assert (out / 'train' / '000001.png').read_bytes() != (out / 'val' / '000001.png').read_bytes()
     other = tmp_path / 'other'
-    tool.make_demo_dataset(other, **{**SMALL, 'seed': 1})
+    demo_dataset.make_demo_dataset(other, **{**SMALL, 'seed': 1})
     assert (out / 'train' / '000001.png').read_bytes() != (other / 'train' / '000001.png').read_bytes()
 
 
 def test_second_run_is_a_no_op(tmp_path):
     out = tmp_path / 'data'
-    assert tool.make_demo_dataset(out, **SMALL)['up_to_date'] is False
+    assert demo_dataset.make_demo_dataset(out, **SMALL)['up_to_date'] is False
     names = list(_files(out))
     _age_all_files(out)
 
-    summary = tool.make_demo_dataset(out, **SMALL)
+    summary = demo_dataset.make_demo_dataset(out, **SMALL)
     assert summary['up_to_date'] is True
     assert summary['splits']['train']['images'] == SMALL['num_train']
     _assert_untouched(out, names)
@@ -146,14 +137,14 @@ def test_second_run_is_a_no_op(tmp_path):
 
 def test_other_arguments_are_refused_unless_forced(tmp_path):
     out = tmp_path / 'data'
-    tool.make_demo_dataset(out, **SMALL)
+    demo_dataset.make_demo_dataset(out, **SMALL)
     (out / 'notes.txt').write_text('not ours')
     (out / 'train' / 'notes.txt').write_text('not ours either')
     names = list(_files(out))
     _age_all_files(out)
 
-    with pytest.raises(tool.DemoDataExistsError, match='force'):
-        tool.make_demo_dataset(out, **{**SMALL, 'num_train': 8})
+    with pytest.raises(demo_dataset.DemoDataExistsError, match='force'):
+        demo_dataset.make_demo_dataset(out, **{**SMALL, 'num_train': 8})
     result = _run_cli('--out-dir', str(out), '--num-train', '8', '--num-val', '6', '--image-size', '96',
                       cwd=tmp_path)
     assert result.returncode != 0
@@ -194,7 +185,7 @@ def test_cli_rejects_bad_arguments(tmp_path, args, name, value):
 ])
 def test_function_rejects_bad_arguments(tmp_path, kwargs, name):
     with pytest.raises(ValueError, match=name):
-        tool.make_demo_dataset(tmp_path / 'data', **kwargs)
+        demo_dataset.make_demo_dataset(tmp_path / 'data', **kwargs)
     assert not (tmp_path / 'data').exists()
 
 
