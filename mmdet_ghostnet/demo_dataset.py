@@ -24,9 +24,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .demo_shapes import CATEGORIES, SPLITS, coco_annotation, image_rng, render_image
+from .demo_shapes import CATEGORIES, GENERATOR_VERSION, SPLITS, coco_annotation, image_rng, render_image
 
-GENERATOR_VERSION = 1  # bump when the drawing changes, so that old data no longer counts as up to date
 MIN_IMAGE_SIZE = 64
 IMAGE_NAME = re.compile(r'^\d{6}\.png$')
 
@@ -167,5 +166,3 @@ def make_demo_dataset(out_dir: str | os.PathLike[str], num_train: int = 400, num
     for split, data in datasets.items():
         _write_json_atomic(ann_files[split], data)
     return _summary(out, params, datasets, up_to_date=False)
-
-

@@ -22,8 +22,7 @@ PLACEMENT_TRIES = 30
 COLOUR_TRIES = 32
 MIN_CONTRAST = 130.0  # wanted RGB distance between an object and what it is drawn over
 CIRCLE_VERTICES = 48
-
-
+GENERATOR_VERSION = 1  # bump when the drawing changes, so that old data no longer counts as up to date
 
 
 @dataclass
@@ -137,5 +136,3 @@ def coco_annotation(shape: Shape, visible: np.ndarray) -> dict[str, Any]:
         'iscrowd': 0,
         'segmentation': [polygon],
     }
-
-
