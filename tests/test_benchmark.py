@@ -1,5 +1,4 @@
 """Smoke test of tools/benchmark.py: the quick preset end to end, and bad arguments (no timing targets asserted)."""
-import importlib.util
 import json
 import os
 import subprocess
@@ -81,16 +80,6 @@ def test_quick_run_prints_tables_targets_and_writes_csv_and_png(quick):
     assert {target['status'] for target in report['targets']} <= {'PASS', 'FAIL', 'SKIP'}
     assert (folder / 'tmp.csv').read_text().startswith('part,model,')
     assert (folder / 'tmp.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
-
-
-@pytest.fixture(scope='module')
-def benchmark_module():
-    """tools/benchmark.py as a module, for checking its argument parsing without a subprocess per case."""
-    spec = importlib.util.spec_from_file_location('ghostnet_benchmark', BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_bad_argument_exits_non_zero_with_a_message_naming_it():

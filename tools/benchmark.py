@@ -8,10 +8,15 @@ Usage::
     python tools/benchmark.py --quick --out /tmp/quick.json     # smoke test, well under a minute
     python tools/benchmark.py --device cuda --bf16-channels-last --cuda-graph --compile
     python tools/benchmark.py --device cpu --threads 1 --onnxruntime --models "GhostNet 1.0x" "demo" --sizes 128x128
+    python tools/benchmark.py --parts detector --models _bccd --sizes 384x512 --image IMAGE.jpg \
+        --checkpoint faster-rcnn_ghostnet-1.0x_ghostfpn_bccd=work_dirs/bccd/.../best_coco_bbox_mAP_epoch_33.pth
 
 Per row (one model at one input size, batch size and mode): params, FLOPs (conv + linear multiply-adds, and
 FlopAnalyzer's total), latency (median, p25-p75) and throughput, and peak memory; how each is measured is in
 ``mmdet_ghostnet/benchmark/measure.py``, the models and their peers in ``mmdet_ghostnet/benchmark/models.py``.
+Models are randomly initialised unless ``--checkpoint MODEL=FILE`` gives one trained weights; detectors are fed a
+random image unless ``--image`` gives one. Both matter for detectors: the post-processing, and a two-stage
+detector's RoI head, cost more the more boxes pass their thresholds (rows report ``detections_per_image``).
 Every row is compared with peers measured in the same run (peers of the models picked with ``--models`` are always
 measured too). A "targets" section closes the report with PASS / FAIL per target; a FAIL is a finding, not an
 error (the exit code is 1 only if a measurement itself failed).
@@ -77,6 +82,20 @@ def _writable_file(text: str) -> Path:
     return path
 
 
+def _readable_file(text: str) -> str:
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f'invalid path {text!r}: no such file')
+    return text
+
+
+def _checkpoint_arg(text: str) -> Tuple[str, str]:
+    model, separator, path = text.rpartition('=')
+    if not separator or not model:
+        raise argparse.ArgumentTypeError(f'invalid value {text!r}: expected MODEL=FILE, e.g. '
+                                         'faster-rcnn_ghostnet-1.0x_ghostfpn_bccd=best_coco_bbox_mAP_epoch_30.pth')
+    return model, _readable_file(path)
+
+
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -102,6 +121,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--quick', action='store_true',
                         help='smoke test: 64x64, batch 1, warmup 1, repeats 2, 1 thread, a few models (explicit '
                         'options win)')
+    parser.add_argument('--checkpoint', nargs='+', type=_checkpoint_arg, default=[], metavar='MODEL=FILE',
+                        help='load trained weights into the row MODEL (and its deploy row) instead of random ones, '
+                        'e.g. faster-rcnn_ghostnet-1.0x_ghostfpn_bccd=work_dirs/.../best.pth')
+    parser.add_argument('--image', type=_readable_file, metavar='FILE',
+                        help='feed detectors this image (resized to each size) instead of a random one')
     parser.add_argument('--out', type=_writable_file, metavar='FILE.json', help='write the report (and FILE.csv)')
     parser.add_argument('--plot', type=_writable_file, metavar='FILE.png', help='latency vs MACs of the backbones')
     args = parser.parse_args(argv)
@@ -120,6 +144,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if args.onnxruntime and args.device != 'cpu':
         parser.error(f'argument --onnxruntime: runs on the CPU only (device is {args.device!r}); add --device cpu')
     args.specs = _select(parser, args)
+    selected = [spec.name for spec in args.specs if not spec.deploy]
+    for model, _ in args.checkpoint:
+        if model not in selected:
+            parser.error(f'argument --checkpoint: {model!r} is not a measured model; measured: {", ".join(selected)}')
+    if args.image and 'detector' not in args.parts:
+        parser.error(f'argument --image: only detectors are fed an image (parts are {", ".join(args.parts)})')
     return args
 
 
@@ -143,7 +173,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     settings = Settings(args.device, args.threads, args.warmup, args.repeats, args.bf16_channels_last,
-                        args.keep_freed_memory)
+                        args.keep_freed_memory, dict(args.checkpoint), args.image)
     variants = [name for name, wanted in (('cuda-graph', args.cuda_graph), ('compile', args.compile),
                                           ('onnxruntime', args.onnxruntime)) if wanted]
     machine = machine_info(settings)

@@ -37,7 +37,7 @@ import statistics
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -58,6 +58,12 @@ class Settings:
     repeats: int
     bf16_channels_last: bool
     keep_freed_memory: bool = False
+    checkpoints: Mapping[str, str] = field(default_factory=dict)  # model row -> trained weights to load
+    image: Optional[str] = None  # detectors: this image, resized to each size, rather than a random one
+
+    def checkpoint_for(self, model: str) -> Optional[str]:
+        """The trained weights of row ``model`` (a '<name> deploy' row: those of ``<name>``); None: random."""
+        return self.checkpoints.get(model[:-len(' deploy')] if model.endswith(' deploy') else model)
 
 
 @dataclass(frozen=True)
@@ -109,15 +115,15 @@ def _multiply_adds(counts: Mapping[str, int]) -> int:
     return counts.get('conv', 0) + counts.get('linear', 0)
 
 
-def measure_cost(model_name: str, size: Size, threads: Optional[int]) -> Dict[str, Any]:
+def measure_cost(model_name: str, size: Size, settings: Settings) -> Dict[str, Any]:
     """Params and FLOPs of ``model_name`` at batch 1 (always on CPU: the counts do not depend on the device)."""
     from mmengine.analysis import FlopAnalyzer, parameter_count
-    _prepare_worker(threads)
+    _prepare_worker(settings.threads)
     spec = SPECS_BY_NAME[model_name]
     workload = WORKLOADS[spec.part]
-    model = build_model(spec)
+    model = build_model(spec, settings.checkpoint_for(model_name))
     model.eval()
-    module, inputs = workload.traced(model, workload.inputs(model, size, 1, torch.device('cpu')))
+    module, inputs = workload.traced(model, workload.inputs(model, size, 1, torch.device('cpu'), settings.image))
     analyzer = FlopAnalyzer(module, inputs).unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     with torch.no_grad():
         counts = analyzer.by_module_and_operator()
@@ -275,9 +281,9 @@ def measure_run(job: Job, settings: Settings) -> Dict[str, Any]:
     torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels during the warm-up
     spec = SPECS_BY_NAME[job.model]
     workload = WORKLOADS[spec.part]
-    model = build_model(spec).to(device)
+    model = build_model(spec, settings.checkpoint_for(job.model)).to(device)
     model.train(job.mode == 'train')  # not chained: some backbones' train() (mmdet's MobileNetV2) returns None
-    inputs = workload.inputs(model, job.size, job.batch, device)
+    inputs = workload.inputs(model, job.size, job.batch, device, settings.image)
     if settings.bf16_channels_last:
         model = model.to(memory_format=torch.channels_last)
         inputs = _to_channels_last(inputs)
@@ -285,6 +291,7 @@ def measure_run(job: Job, settings: Settings) -> Dict[str, Any]:
         step = _make_step(workload, model, inputs, job, settings)
         times, faults_per_run = _time_runs(step, settings.warmup, settings.repeats, device)
     p25, median, p75 = statistics.quantiles(times, n=4, method='inclusive') if len(times) > 1 else times * 3
+    outputs = workload.describe_outputs(model, inputs) if job.mode == 'inference' and job.variant == 'eager' else {}
     return dict(latency_median_ms=median, latency_p25_ms=p25, latency_p75_ms=p75, latency_iqr_ms=p75 - p25,
                 latency_min_ms=min(times), throughput_img_s=job.batch / median * 1e3, peak_mem_mb=memory.peak_mib,
-                memory_method=memory.method, minor_faults_per_run=faults_per_run, latency_samples_ms=times)
+                memory_method=memory.method, minor_faults_per_run=faults_per_run, latency_samples_ms=times, **outputs)

@@ -2,7 +2,8 @@
 
 Backbones are compared with ``timm ghostnet_100 (blocks 0-8)`` (timm's GhostNet through the same stages as our
 default taps) and with mmdet's MobileNetV2; necks with mmdet's FPN of the same setting; detectors with the
-MobileNetV2 + FPN detector of the same type (identical heads). Models are randomly initialised (``init_weights``).
+MobileNetV2 + FPN detector of the same type (identical heads). Models are randomly initialised (``init_weights``)
+unless a trained checkpoint is given for them (``build_model``).
 
 To add a backbone row, add an entry to the ``BACKBONES`` table below (and its name to ``DEPLOY_BACKBONES`` for
 a BatchNorm-folded row as well), e.g. ``'GhostNetV2 1.0x': registered(type='GhostNetV2', widen_factor=1.0)``.
@@ -185,14 +186,20 @@ QUICK_MODELS = ('GhostNet 1.0x', 'GhostNet 1.0x deploy', TIMM_TRUNK, MNV2, 'Ghos
                 'RetinaNet GhostNet 1.1x + GhostFPN', f'RetinaNet {MNV2_BODY}')
 
 
-def build_model(spec: ModelSpec) -> nn.Module:
-    """Build ``spec``'s model under mmdet's default scope, initialise its weights, and fold it if ``deploy``."""
+def build_model(spec: ModelSpec, checkpoint: Optional[str] = None) -> nn.Module:
+    """Build ``spec``'s model under mmdet's default scope, initialise its weights or load the trained ones of
+    ``checkpoint`` (which must fit the model exactly), and fold it if ``deploy``."""
     from mmengine.model import BaseModule
     from mmengine.registry import init_default_scope
     init_default_scope('mmdet')
     model = spec.build()
     if isinstance(model, BaseModule):
         model.init_weights()
+    if checkpoint is not None:
+        from mmengine.runner import load_checkpoint
+        from mmdet_ghostnet.preflight import check_checkpoint
+        check_checkpoint(checkpoint, model)
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
     if spec.deploy:
         from mmdet_ghostnet import fuse_for_deploy
         fuse_for_deploy(model)

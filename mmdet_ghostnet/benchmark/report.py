@@ -213,6 +213,11 @@ def plot_backbones(rows: Sequence[Mapping[str, Any]], path: Path) -> Optional[st
     return largest
 
 
+def _weights_text(settings: Settings) -> str:
+    trained = ', '.join(f'{model} <- {path}' for model, path in settings.checkpoints.items())
+    return f'random init, except trained: {trained}' if trained else 'random init'
+
+
 def format_header(machine: Mapping[str, Any], settings: Settings, variants: Sequence[str], sizes: Sequence[Size],
                   batch_sizes: Sequence[int], modes: Sequence[str], models: Sequence[str]) -> str:
     """What was run where: machine, software, settings and models; warns when the cores are already busy."""
@@ -232,7 +237,8 @@ def format_header(machine: Mapping[str, Any], settings: Settings, variants: Sequ
         f"{'freed memory kept (--keep-freed-memory)' if settings.keep_freed_memory else 'glibc default'}\n"
         f"sizes: {' '.join(map(size_text, sizes))}; batch sizes: {' '.join(map(str, batch_sizes))}; "
         f"modes: {' '.join(modes)}\n"
-        f"models: {', '.join(models)}")
+        f"models: {', '.join(models)}\n"
+        f"weights: {_weights_text(settings)}; detector input: {settings.image or 'random'}")
     if machine['threads'] > 1 and machine['load_average_1min'] > 0.5 * machine['usable_cores']:
         header += (
             f"\nWARNING: load average {machine['load_average_1min']:.1f} on {machine['usable_cores']} cores before "

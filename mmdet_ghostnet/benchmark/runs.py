@@ -91,7 +91,7 @@ def run_all(work: Work, settings: Settings, runner: Callable[..., Outcome]) -> L
 
     for spec, size, jobs in work:
         done += 1
-        cost, error = runner(measure_cost, spec.name, size, settings.threads)
+        cost, error = runner(measure_cost, spec.name, size, settings)
         progress(f'{spec.name} | {size_text(size)} cost', error,
                  lambda: f"{cost['params'] / 1e6:.2f} M params, {cost['flops_mac'] / 1e9:.3f} GMAC "
                  f"({cost['flops_all'] / 1e9:.3f} GFLOP all)")
@@ -101,7 +101,8 @@ def run_all(work: Work, settings: Settings, runner: Callable[..., Outcome]) -> L
             measured, error = runner(measure_run, job, settings)
             row = dict(part=spec.part, model=spec.name, size=size_text(size),
                        input=size_text(padded(size, WORKLOADS[spec.part].pad)), batch=job.batch, mode=job.mode,
-                       variant=job.variant, **cost, **(measured or dict(error=error)))
+                       variant=job.variant, checkpoint=settings.checkpoint_for(spec.name), **cost,
+                       **(measured or dict(error=error)))
             rows.append(row)
             progress(f'{spec.name} | {size_text(size)} b{job.batch} {job.mode} {job.variant}', error,
                      lambda: f"{row['latency_median_ms']:.2f} ms (p25-p75 {row['latency_p25_ms']:.2f}-"

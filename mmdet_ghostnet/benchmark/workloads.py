@@ -2,15 +2,17 @@
 
 Backbones take the requested input size as it is; necks and detectors pad it to a multiple of 32, as mmdet's data
 preprocessor does. Necks are fed random GhostNet 1.1x features (``NECK_IN_CHANNELS`` at strides 4/8/16/32).
-Detectors get a random image batch with ``DetDataSample``s holding the image metainfo and a few random boxes;
-their inference is ``model.predict`` (with post-processing), so with random weights its post-processing time
-reflects how many random boxes pass the score threshold. Their FLOPs are traced through the raw tensor forward
+Detectors get a random image batch (or a given image, resized to the size and normalised and padded by the
+model's data preprocessor) with ``DetDataSample``s holding the image metainfo and a few random boxes; their
+inference is ``model.predict`` (with post-processing), whose time depends on how many boxes pass the score
+threshold, and a two-stage detector's on how many proposals its RPN passes, so on the weights and the image:
+inference rows report ``detections_per_image``. Their FLOPs are traced through the raw tensor forward
 (``_forward``: backbone, neck and heads, no post-processing). For ONNX Runtime, backbones are exported as they are
 and detectors end to end (``mmdet_ghostnet.export``: image in, detections out), both BatchNorm-folded.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -36,7 +38,9 @@ class Workload:
     pad = 1  # inputs are padded to a multiple of this
     body: Tuple[str, ...] = ()  # submodules whose cost is also reported on their own
 
-    def inputs(self, model: nn.Module, size: Size, batch: int, device: torch.device) -> Any:
+    def inputs(self, model: nn.Module, size: Size, batch: int, device: torch.device,
+               image: Optional[str] = None) -> Any:
+        """A random batch (``image`` is for detectors; the other parts are always fed random tensors)."""
         return torch.randn(batch, 3, *padded(size, self.pad), device=device)
 
     def forward(self, model: nn.Module, inputs: Any) -> Any:
@@ -48,6 +52,10 @@ class Workload:
     def traced(self, model: nn.Module, inputs: Any) -> Tuple[nn.Module, tuple]:
         """The module and positional inputs for ``FlopAnalyzer``."""
         return model, (inputs, )
+
+    def describe_outputs(self, model: nn.Module, inputs: Any) -> Dict[str, float]:
+        """Properties of the outputs that the inference time depends on (none for a backbone or neck)."""
+        return {}
 
     def exportable(self, model: nn.Module, inputs: Any) -> Tuple[nn.Module, Tensor, List[str]]:
         """The module, its image input and its output names for an ONNX export (BatchNorms folded)."""
@@ -63,7 +71,8 @@ class NeckWorkload(Workload):
 
     pad = 32
 
-    def inputs(self, model: nn.Module, size: Size, batch: int, device: torch.device) -> Tuple[Tensor, ...]:
+    def inputs(self, model: nn.Module, size: Size, batch: int, device: torch.device,
+               image: Optional[str] = None) -> Tuple[Tensor, ...]:
         height, width = padded(size, self.pad)
         return tuple(
             torch.randn(batch, channels, height // stride, width // stride, device=device)
@@ -82,17 +91,34 @@ class TensorForward(nn.Module):
         return self.detector._forward(x, self.data_samples)
 
 
+def _image_batch(model: nn.Module, path: str, size: Size, batch: int) -> Tensor:
+    """The image at ``path`` resized to ``size`` (H, W), ``batch`` times, through ``model.data_preprocessor``."""
+    import mmcv
+    pixels = mmcv.imread(path)  # raises FileNotFoundError / ValueError naming the path if it cannot
+    if pixels is None:
+        raise ValueError(f'image={path!r} is not an image that OpenCV can read')
+    pixels = torch.from_numpy(mmcv.imresize(pixels, (size[1], size[0]))).permute(2, 0, 1).contiguous()
+    return model.data_preprocessor(dict(inputs=[pixels] * batch), False)['inputs']
+
+
 class DetectorWorkload(Workload):
-    """A padded random batch with ``DetDataSample``s holding image metainfo and a few random boxes."""
+    """A padded random batch (or a given image) with ``DetDataSample``s holding image metainfo and a few random
+    boxes."""
 
     pad = 32
     body = ('backbone', 'neck')
 
-    def inputs(self, model: nn.Module, size: Size, batch: int, device: torch.device) -> Tuple[Tensor, list]:
+    def inputs(self, model: nn.Module, size: Size, batch: int, device: torch.device,
+               image: Optional[str] = None) -> Tuple[Tensor, list]:
         from mmdet.structures import DetDataSample
         from mmengine.structures import InstanceData
         head = model.bbox_head if hasattr(model, 'bbox_head') else model.roi_head.bbox_head
         pad_shape = padded(size, self.pad)
+        if image is None:
+            pixels = torch.randn(batch, 3, *pad_shape)
+        else:
+            pixels = _image_batch(model, image, size, batch)
+            pad_shape = tuple(pixels.shape[-2:])
         scale = torch.tensor([size[1], size[0]], dtype=torch.float32)
         samples = []
         for _ in range(batch):
@@ -103,7 +129,7 @@ class DetectorWorkload(Workload):
             sample.gt_instances = InstanceData(bboxes=torch.cat([corner, corner + extent], dim=1),
                                                labels=torch.randint(head.num_classes, (NUM_GT_BOXES, )))
             samples.append(sample.to(device))
-        return torch.randn(batch, 3, *pad_shape, device=device), samples
+        return pixels.to(device), samples
 
     def forward(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Any:
         return model.predict(*inputs)
@@ -113,6 +139,12 @@ class DetectorWorkload(Workload):
 
     def traced(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Tuple[nn.Module, tuple]:
         return TensorForward(model, inputs[1]), (inputs[0], )
+
+    def describe_outputs(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Dict[str, float]:
+        """``detections_per_image``: the mean number of boxes ``model.predict`` returns per image."""
+        with torch.no_grad():
+            results = model.predict(*inputs)
+        return dict(detections_per_image=sum(len(result.pred_instances) for result in results) / len(results))
 
     def exportable(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Tuple[nn.Module, Tensor, List[str]]:
         """The end-to-end detector of ``tools/export_onnx.py`` (image in, ``dets`` and ``labels`` out)."""
