@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from .atomic_file import atomic_write_path
 from .demo_shapes import CATEGORIES, GENERATOR_VERSION, SPLITS, coco_annotation, image_rng, render_image
 
 MIN_IMAGE_SIZE = 64
@@ -65,17 +65,10 @@ def _build_split(out_dir: Path, split: str, count: int, image_size: int, params:
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write JSON to a temporary file in the same folder, then rename it over ``path``."""
-    text = json.dumps(data, separators=(',', ':')) + '\n'
-    fd, tmp_name = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_write_path(path) as tmp_path, open(tmp_path, 'w', encoding='utf-8') as handle:
+        handle.write(json.dumps(data, separators=(',', ':')) + '\n')
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _load_json(path: Path) -> dict[str, Any] | None:

@@ -31,8 +31,8 @@ def study(tmp_path):
     write_run(runs, 'retinanet_v3_fast', 0, 0.40, 4500, threads='2', keep_freed_memory=True, train_starts=1)
     row = dict(batch=1, params=2.5e6, flops_mac=1.5e9, latency_median_ms=80.4)
     bench = [dict(row, model='retinanet_a'), dict(row, model='retinanet_a', batch=8, latency_median_ms=999),
-             dict(row, model='retinanet_v3', latency_median_ms=120), dict(row, model='retinanet_v3 deploy',
-                                                                           latency_median_ms=90),
+             dict(row, model='retinanet_v3', latency_median_ms=120),
+             dict(row, model='retinanet_v3 deploy', latency_median_ms=90),
              dict(row, model='retinanet_untrained', flops_mac=3e9)]
     (tmp_path / 'bench.json').write_text(json.dumps({'rows': bench}))
     return tmp_path

@@ -245,4 +245,3 @@ def test_v3_detector_trains_with_branches_and_tests_folded(tiny_data, tmp_path):
             top_scores.append(torch.stack([p['pred_instances']['scores'].max() for p in pickle.load(f)]))
     assert metrics[0] and metrics[0] == metrics[1]
     torch.testing.assert_close(top_scores[1], top_scores[0], rtol=1e-4, atol=1e-5)
-

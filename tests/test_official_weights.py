@@ -68,7 +68,8 @@ def test_detector_checkpoint_loads_with_prefix(build_from_config, tmp_path):
 def test_wrong_width_is_reported(tmp_path):
     _, path = save_timm_checkpoint(tmp_path, 0.5)
     model = GhostNet(widen_factor=1.0, init_cfg=dict(type='Pretrained', checkpoint=path))
-    expected = r'widen_factor=1\.0.*differ in shape.*conv_stem.weight: checkpoint \(8, 3, 3, 3\) vs model \(16, 3, 3, 3\)'
+    expected = (r'widen_factor=1\.0.*differ in shape.*'
+                r'conv_stem.weight: checkpoint \(8, 3, 3, 3\) vs model \(16, 3, 3, 3\)')
     with pytest.raises(ValueError, match=expected):
         model.init_weights()
 

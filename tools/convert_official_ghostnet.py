@@ -11,13 +11,13 @@ the original file loads the same way, so converting is optional.
 import argparse
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
 import torch
 
 from mmdet_ghostnet import GhostNet
+from mmdet_ghostnet.atomic_file import atomic_write_path
 from mmdet_ghostnet.models.backbones.official_weights import load_official_weights, read_official_state_dict
 
 COMMON_WIDTHS = (0.5, 0.75, 1.0, 1.1, 1.3, 1.5, 2.0)
@@ -46,14 +46,8 @@ def convert(src: str, dst: str, widen_factor: Optional[float] = None) -> dict:
         widen_factor=width,
         converted_by='mmdet_ghostnet/tools/convert_official_ghostnet.py')
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=Path(dst).parent, suffix='.partial')
-    os.close(fd)
-    try:
-        torch.save(dict(state_dict=read_official_state_dict(src), meta=meta), tmp)
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_write_path(dst) as tmp_path:
+        torch.save(dict(state_dict=read_official_state_dict(src), meta=meta), tmp_path)
     return meta
 
 
