@@ -32,19 +32,19 @@ def study(tmp_path):
     row = dict(batch=1, params=2.5e6, flops_mac=1.5e9, latency_median_ms=80.4)
     bench = [dict(row, model='retinanet_a'), dict(row, model='retinanet_a', batch=8, latency_median_ms=999),
              dict(row, model='retinanet_v3', latency_median_ms=120),
-             dict(row, model='retinanet_v3 deploy', latency_median_ms=90),
+             dict(row, model='retinanet_v3 deploy', latency_median_ms=90, checkpoint='v3/best.pth'),
              dict(row, model='retinanet_untrained', flops_mac=3e9)]
     (tmp_path / 'bench.json').write_text(json.dumps({'rows': bench}))
     return tmp_path
 
 
-def test_table_summarises_seeds_folds_v3_and_marks_untrained_rows_and_how_each_trained(study):
+def test_table_summarises_seeds_folds_v3_and_marks_untrained_rows_how_each_trained_and_weights(study):
     out = run(REPORT, '--runs', study / 'runs', '--benchmark', study / 'bench.json', '--plot', study / 'map.png',
               '--curves', study / 'curves.png').stdout
     rows = {line.split(' | ')[0].strip('| `'): line.strip('| ').split(' | ') for line in out.splitlines()[2:]}
     assert rows['retinanet_a'][1:5] == ['2', '0.530 (0.500-0.560)', '0.830 (0.800-0.860)', '0.530 (0.500-0.560)']
     assert rows['retinanet_a'][-4:] == ['2.50', '1.50', '80', '65.0 (60.0-70.0)']
-    assert rows['retinanet_v3'][-2:] == ['90', '150.0 (trained in 2 starts)']  # latency of the folded model
+    assert rows['retinanet_v3'][-2:] == ['90 (trained weights)', '150.0 (trained in 2 starts)']  # folded model
     assert rows['retinanet_v3_fast'][-1] == '75.0 (2 threads, freed memory kept)'
     assert rows['retinanet_untrained'][1:3] == ['0', '-'] and rows['retinanet_untrained'][-3:] == ['3.00', '80', '-']
     assert (study / 'map.png').stat().st_size > 1000 and (study / 'curves.png').stat().st_size > 1000

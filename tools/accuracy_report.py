@@ -6,7 +6,8 @@
 Each ``runs/<config>_seed<N>/`` (written by tools/run_accuracy_row.sh) holds ``test_metrics.json`` (CocoMetric
 on the test split), ``scalars.json`` (training losses and val mAP per evaluation) and ``run.json`` (wall times).
 ``--benchmark`` is a tools/benchmark.py report of the same configs (params, MACs, latency of the whole
-detector; for rows that also have a folded '<name> deploy' row, GhostNetV3's, that one). Seeds of one config are
+detector; for rows that also have a folded '<name> deploy' row, GhostNetV3's, that one; "(trained weights)" where
+the benchmark loaded the row's checkpoint with ``--checkpoint``, random ones otherwise). Seeds of one config are
 summarised as mean and (min-max).
 """
 import argparse
@@ -71,8 +72,9 @@ def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
         metrics = ['coco/bbox_mAP', 'coco/bbox_mAP_50'] + [f'coco/{c}_precision' for c in CLASSES]
         cells = [f'`{name}`', str(len(seeds))] + [spread([t[m] for t in test]) if test else '-' for m in metrics]
         row = bench.get(f'{name} deploy', bench.get(name))  # V3: its branches folded, as deployed
-        cells += ([f'{row["params"] / 1e6:.2f}', f'{row["flops_mac"] / 1e9:.2f}', f'{row["latency_median_ms"]:.0f}']
-                  if row else ['-'] * 3)
+        weights = ' (trained weights)' if row and row.get('checkpoint') else ''
+        cells += ([f'{row["params"] / 1e6:.2f}', f'{row["flops_mac"] / 1e9:.2f}',
+                   f'{row["latency_median_ms"]:.0f}{weights}'] if row else ['-'] * 3)
         cells.append(spread([s['train_wall_s'] / 60 for s in seeds], 1) + training_note(seeds) if seeds else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
