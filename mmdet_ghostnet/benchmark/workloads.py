@@ -113,12 +113,8 @@ class DetectorWorkload(Workload):
         from mmdet.structures import DetDataSample
         from mmengine.structures import InstanceData
         head = model.bbox_head if hasattr(model, 'bbox_head') else model.roi_head.bbox_head
-        pad_shape = padded(size, self.pad)
-        if image is None:
-            pixels = torch.randn(batch, 3, *pad_shape)
-        else:
-            pixels = _image_batch(model, image, size, batch)
-            pad_shape = tuple(pixels.shape[-2:])
+        pixels = None if image is None else _image_batch(model, image, size, batch).to(device)
+        pad_shape = padded(size, self.pad) if pixels is None else tuple(pixels.shape[-2:])
         scale = torch.tensor([size[1], size[0]], dtype=torch.float32)
         samples = []
         for _ in range(batch):
@@ -129,7 +125,9 @@ class DetectorWorkload(Workload):
             sample.gt_instances = InstanceData(bboxes=torch.cat([corner, corner + extent], dim=1),
                                                labels=torch.randint(head.num_classes, (NUM_GT_BOXES, )))
             samples.append(sample.to(device))
-        return pixels.to(device), samples
+        if pixels is None:
+            pixels = torch.randn(batch, 3, *pad_shape, device=device)
+        return pixels, samples
 
     def forward(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Any:
         return model.predict(*inputs)
