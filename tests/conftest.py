@@ -1,7 +1,3 @@
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 from mmengine.config import Config
@@ -35,14 +31,3 @@ def tiny_data(tmp_path_factory):
     root = tmp_path_factory.mktemp('data') / 'demo'
     make_demo_dataset(root, num_train=16, num_val=8, image_size=96, seed=1)
     return root
-
-
-@pytest.fixture(scope='session')
-def benchmark_module():
-    """tools/benchmark.py as a module, for checking its argument parsing without a subprocess per case."""
-    path = Path(__file__).parents[1] / 'tools' / 'benchmark.py'
-    spec = importlib.util.spec_from_file_location('ghostnet_benchmark', path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
-    spec.loader.exec_module(module)
-    return module

@@ -1,4 +1,5 @@
 """Smoke test of tools/benchmark.py: the quick preset end to end, and bad arguments (no timing targets asserted)."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -82,6 +83,16 @@ def test_quick_run_prints_tables_targets_and_writes_csv_and_png(quick):
     assert (folder / 'tmp.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
+@pytest.fixture(scope='module')
+def benchmark_module():
+    """tools/benchmark.py as a module, for checking its argument parsing without a subprocess per case."""
+    spec = importlib.util.spec_from_file_location('ghostnet_benchmark', BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_bad_argument_exits_non_zero_with_a_message_naming_it():
     result = run_benchmark('--sizes', '0x10', timeout=60)
     assert result.returncode == 2
@@ -96,6 +107,12 @@ def test_bad_argument_exits_non_zero_with_a_message_naming_it():
     (['--models', 'no-such-model'], ['--models', "'no-such-model'"]),
     (['--parts', 'neck', '--models', 'GhostNet 1.0x'], ['--models', "'GhostNet 1.0x'"]),
     (['--out', 'missing-folder/x.json'], ['--out', "'missing-folder/x.json'"]),
+    (['--checkpoint', 'no-equals-sign'], ['--checkpoint', "'no-equals-sign'", 'MODEL=FILE']),
+    (['--checkpoint', 'RetinaNet demo=missing.pth'], ['--checkpoint', "'missing.pth'", 'no such file']),
+    (['--models', 'RetinaNet demo', '--checkpoint', f'GhostNet 1.0x={__file__}'],
+     ['--checkpoint', "'GhostNet 1.0x'", 'RetinaNet demo']),
+    (['--image', 'missing.jpg'], ['--image', "'missing.jpg'", 'no such file']),
+    (['--parts', 'backbone', '--image', __file__], ['--image', 'backbone']),
 ])
 def test_bad_arguments_are_rejected_before_any_work(benchmark_module, args, words, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -86,19 +86,3 @@ def test_image_input_is_resized_and_normalised_as_the_config_says(tmp_path):
         np.testing.assert_allclose(sample_pixels.permute(1, 2, 0).numpy(), expected, atol=1e-5)
     assert [sample.batch_input_shape for sample in samples] == [(64, 128)] * 2
     assert [sample.img_shape for sample in samples] == [size] * 2
-
-
-@pytest.mark.parametrize('args, words', [
-    (['--checkpoint', 'no-equals-sign'], ['--checkpoint', "'no-equals-sign'", 'MODEL=FILE']),
-    (['--checkpoint', f'{DEMO}=missing.pth'], ['--checkpoint', "'missing.pth'", 'no such file']),
-    (['--models', DEMO, '--checkpoint', f'GhostNet 1.0x={__file__}'], ['--checkpoint', "'GhostNet 1.0x'", DEMO]),
-    (['--image', 'missing.jpg'], ['--image', "'missing.jpg'", 'no such file']),
-    (['--parts', 'backbone', '--image', __file__], ['--image', 'backbone']),
-])
-def test_bad_weights_or_image_arguments_are_rejected_before_any_work(benchmark_module, args, words, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        benchmark_module.parse_args(args)
-    assert exit_info.value.code == 2
-    message = capsys.readouterr().err
-    for word in words:
-        assert word in message
