@@ -29,11 +29,14 @@ def study(tmp_path):
     write_run(runs, 'retinanet_a', 1, 0.56, 4200, threads='1', keep_freed_memory=False, train_starts=1)
     write_run(runs, 'retinanet_v3', 0, 0.40, 9000, train_starts=2)
     write_run(runs, 'retinanet_v3_fast', 0, 0.40, 4500, threads='2', keep_freed_memory=True, train_starts=1)
+    write_run(runs, 'faster-rcnn_trained', 0, 0.60, 9000)
     row = dict(batch=1, params=2.5e6, flops_mac=1.5e9, latency_median_ms=80.4)
     bench = [dict(row, model='retinanet_a'), dict(row, model='retinanet_a', batch=8, latency_median_ms=999),
              dict(row, model='retinanet_v3', latency_median_ms=120),
              dict(row, model='retinanet_v3 deploy', latency_median_ms=90, checkpoint='v3/best.pth'),
-             dict(row, model='retinanet_untrained', flops_mac=3e9)]
+             dict(row, model='retinanet_untrained', flops_mac=3e9),
+             dict(row, model='faster-rcnn_trained', two_stage=True, checkpoint='frcnn/best.pth', latency_median_ms=300),
+             dict(row, model='faster-rcnn_untrained', two_stage=True)]
     (tmp_path / 'bench.json').write_text(json.dumps({'rows': bench}))
     return tmp_path
 
@@ -47,6 +50,9 @@ def test_table_summarises_seeds_folds_v3_and_marks_untrained_rows_how_each_train
     assert rows['retinanet_v3'][-2:] == ['90 (trained weights)', '150.0 (trained in 2 starts)']  # folded model
     assert rows['retinanet_v3_fast'][-1] == '75.0 (2 threads, freed memory kept)'
     assert rows['retinanet_untrained'][1:3] == ['0', '-'] and rows['retinanet_untrained'][-3:] == ['3.00', '80', '-']
+    # a two-stage detector's MACs and latency follow its weights: shown only when measured with the trained ones
+    assert rows['faster-rcnn_trained'][-3:] == ['1.50', '300 (trained weights)', '150.0']
+    assert rows['faster-rcnn_untrained'][-4:] == ['2.50', '-', '-', '-']
     assert (study / 'map.png').stat().st_size > 1000 and (study / 'curves.png').stat().st_size > 1000
 
 

@@ -53,7 +53,15 @@ def test_random_weights_detect_nothing_above_the_score_threshold():
     from mmdet_ghostnet.benchmark.measure import Job, Settings, measure_run
     assert DEMO_CONFIG.model.test_cfg.score_thr > 0.01
     row = measure_run(Job(DEMO, (256, 256), 1, 'inference'), Settings('cpu', 1, 0, 1, False))
-    assert row['detections_per_image'] == 0
+    assert row['detections_per_image'] == 0 and row['two_stage'] is False
+
+
+def test_two_stage_detector_rows_say_so():
+    """An RPN chooses what a two-stage detector's RoI head computes: its rows are marked (tools/accuracy_report.py
+    then shows their cost only with trained weights)."""
+    from mmdet_ghostnet.benchmark.measure import Job, Settings, measure_run
+    row = measure_run(Job('Faster R-CNN demo', (256, 256), 1, 'inference'), Settings('cpu', 1, 0, 1, False))
+    assert row['two_stage'] is True
 
 
 def test_a_checkpoint_of_another_model_is_refused_with_its_keys(saturated_checkpoint, tmp_path):

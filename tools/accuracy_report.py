@@ -7,15 +7,16 @@ Each ``runs/<config>_seed<N>/`` (written by tools/run_accuracy_row.sh) holds ``t
 on the test split), ``scalars.json`` (training losses and val mAP per evaluation) and ``run.json`` (wall times).
 ``--benchmark`` is a tools/benchmark.py report of the same configs (params, MACs, latency of the whole
 detector; for rows that also have a folded '<name> deploy' row, GhostNetV3's, that one; "(trained weights)" where
-the benchmark loaded the row's checkpoint with ``--checkpoint``, random ones otherwise). Seeds of one config are
-summarised as mean and (min-max).
+the benchmark loaded the row's checkpoint with ``--checkpoint``, random ones otherwise). A two-stage detector's MACs
+and latency follow the proposals its RPN passes, i.e. its weights: with random weights they are left out ('-', and
+not plotted). Seeds of one config are summarised as mean and (min-max).
 """
 import argparse
 import json
 from collections import defaultdict
 from pathlib import Path
 from statistics import mean
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 CLASSES = ('RBC', 'WBC', 'Platelets')
 
@@ -38,6 +39,22 @@ def load_benchmark(path: Path) -> Dict[str, dict]:
         return {}
     rows = json.loads(path.read_text())['rows']
     return {r['model']: r for r in rows if r.get('batch') == 1 and r.get('variant', 'eager') == 'eager'}
+
+
+def weights_decided(row: dict) -> bool:
+    """Whether a benchmark row's MACs and latency say nothing about the trained detector: a two-stage detector's
+    follow the proposals its RPN passes, i.e. its weights, and this row had random ones."""
+    return bool(row.get('two_stage')) and not row.get('checkpoint')
+
+
+def cost_cells(row: Optional[dict]) -> List[str]:
+    """Params (M), MACs (G) and latency (ms) of a benchmark row (None: not benchmarked)."""
+    if row is None:
+        return ['-'] * 3
+    if weights_decided(row):
+        return [f'{row["params"] / 1e6:.2f}', '-', '-']
+    weights = ' (trained weights)' if row.get('checkpoint') else ''
+    return [f'{row["params"] / 1e6:.2f}', f'{row["flops_mac"] / 1e9:.2f}', f'{row["latency_median_ms"]:.0f}{weights}']
 
 
 def spread(values: List[float], digits: int = 3) -> str:
@@ -71,10 +88,7 @@ def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
         test = [s['test'] for s in seeds]
         metrics = ['coco/bbox_mAP', 'coco/bbox_mAP_50'] + [f'coco/{c}_precision' for c in CLASSES]
         cells = [f'`{name}`', str(len(seeds))] + [spread([t[m] for t in test]) if test else '-' for m in metrics]
-        row = bench.get(f'{name} deploy', bench.get(name))  # V3: its branches folded, as deployed
-        weights = ' (trained weights)' if row and row.get('checkpoint') else ''
-        cells += ([f'{row["params"] / 1e6:.2f}', f'{row["flops_mac"] / 1e9:.2f}',
-                   f'{row["latency_median_ms"]:.0f}{weights}'] if row else ['-'] * 3)
+        cells += cost_cells(bench.get(f'{name} deploy', bench.get(name)))  # V3: its branches folded, as deployed
         cells.append(spread([s['train_wall_s'] / 60 for s in seeds], 1) + training_note(seeds) if seeds else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
@@ -97,10 +111,10 @@ def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, cu
     if map_path is not None and bench:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for name, seeds in runs.items():
-            if name in bench:
+            row = bench.get(f'{name} deploy', bench.get(name))
+            if row is not None and not weights_decided(row):
                 maps = [s['test']['coco/bbox_mAP'] for s in seeds]
-                latency = bench.get(f'{name} deploy', bench[name])['latency_median_ms']
-                ax.errorbar(latency, mean(maps),
+                ax.errorbar(row['latency_median_ms'], mean(maps),
                             yerr=[[mean(maps) - min(maps)], [max(maps) - mean(maps)]],
                             marker='o' if name.startswith('retinanet') else 's', capsize=3, label=name)
         _save(fig, ax, 'CPU latency of the whole detector, batch 1 (ms)', 'BCCD test bbox mAP (COCO 0.5:0.95)',

@@ -16,7 +16,8 @@ FlopAnalyzer's total), latency (median, p25-p75) and throughput, and peak memory
 ``mmdet_ghostnet/benchmark/measure.py``, the models and their peers in ``mmdet_ghostnet/benchmark/models.py``.
 Models are randomly initialised unless ``--checkpoint MODEL=FILE`` gives one trained weights; detectors are fed a
 random image unless ``--image`` gives one. Both matter for detectors: the post-processing, and a two-stage
-detector's RoI head, cost more the more boxes pass their thresholds (rows report ``detections_per_image``).
+detector's RoI head, cost more the more boxes pass their thresholds (rows report ``detections_per_image``, and
+``two_stage`` for detectors whose RPN chooses that work).
 Every row is compared with peers measured in the same run (peers of the models picked with ``--models`` are always
 measured too). A "targets" section closes the report with PASS / FAIL per target; a FAIL is a finding, not an
 error (the exit code is 1 only if a measurement itself failed).

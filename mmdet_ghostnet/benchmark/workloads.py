@@ -139,10 +139,12 @@ class DetectorWorkload(Workload):
         return TensorForward(model, inputs[1]), (inputs[0], )
 
     def describe_outputs(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Dict[str, float]:
-        """``detections_per_image``: the mean number of boxes ``model.predict`` returns per image."""
+        """``detections_per_image``: the mean number of boxes ``model.predict`` returns per image; ``two_stage``:
+        whether an RPN chooses what the rest of the detector computes (its MACs then depend on the weights too)."""
         with torch.no_grad():
             results = model.predict(*inputs)
-        return dict(detections_per_image=sum(len(result.pred_instances) for result in results) / len(results))
+        return dict(detections_per_image=sum(len(result.pred_instances) for result in results) / len(results),
+                    two_stage=hasattr(model, 'rpn_head'))
 
     def exportable(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Tuple[nn.Module, Tensor, List[str]]:
         """The end-to-end detector of ``tools/export_onnx.py`` (image in, ``dets`` and ``labels`` out)."""
