@@ -56,6 +56,23 @@ def test_table_summarises_seeds_folds_v3_and_marks_untrained_rows_how_each_train
     assert (study / 'map.png').stat().st_size > 1000 and (study / 'curves.png').stat().st_size > 1000
 
 
+def test_several_benchmark_runs_give_the_mean_and_range_of_their_latencies(study):
+    report = json.loads((study / 'bench.json').read_text())
+    for row in report['rows']:
+        row['latency_median_ms'] += 10
+    (study / 'bench2.json').write_text(json.dumps(report))
+    out = run(REPORT, '--runs', study / 'runs', '--benchmark', study / 'bench.json', study / 'bench2.json').stdout
+    rows = {line.split(' | ')[0].strip('| `'): line.strip('| ').split(' | ') for line in out.splitlines()[2:]}
+    assert rows['retinanet_a'][-2] == '85 (80-90)'
+    assert rows['retinanet_v3'][-2] == '95 (90-100) (trained weights)'
+
+
+def test_missing_benchmark_file_is_named(study):
+    result = run(REPORT, '--runs', study / 'runs', '--benchmark', study / 'bench.json', study / 'nowhere.json',
+                 expect_ok=False)
+    assert result.returncode == 2 and f"--benchmark: no such file ['{study / 'nowhere.json'}']" in result.stderr
+
+
 @pytest.mark.parametrize('runs, words', [('missing', 'is not a folder'), ('empty', 'holds no finished run')])
 def test_bad_runs_folder_is_named(tmp_path, runs, words):
     (tmp_path / 'empty').mkdir()

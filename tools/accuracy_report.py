@@ -1,11 +1,11 @@
 """The table and plots of docs/accuracy.md, read from the committed result files of the BCCD study.
 
-    python tools/accuracy_report.py [--runs docs/accuracy/runs] [--benchmark docs/accuracy/benchmark.json]
+    python tools/accuracy_report.py [--runs docs/accuracy/runs] [--benchmark docs/accuracy/benchmark.json ...]
         [--plot docs/accuracy/map_vs_latency.png] [--curves docs/accuracy/val_curves.png]
 
 Each ``runs/<config>_seed<N>/`` (written by tools/run_accuracy_row.sh) holds ``test_metrics.json`` (CocoMetric
 on the test split), ``scalars.json`` (training losses and val mAP per evaluation) and ``run.json`` (wall times).
-``--benchmark`` is a tools/benchmark.py report of the same configs (params, MACs, latency of the whole
+``--benchmark`` is one or more tools/benchmark.py reports of the same configs (params, MACs, latency of the whole
 detector; for rows that also have a folded '<name> deploy' row, GhostNetV3's, that one; "(trained weights)" where
 the benchmark loaded the row's checkpoint with ``--checkpoint``, random ones otherwise). A two-stage detector's MACs
 and latency follow the proposals its RPN passes, i.e. its weights: with random weights they are left out ('-', and
@@ -33,12 +33,16 @@ def load_runs(runs_dir: Path) -> Dict[str, List[dict]]:
     return dict(runs)
 
 
-def load_benchmark(path: Path) -> Dict[str, dict]:
-    """Benchmark rows of batch-1 eager inference by model name (the config's stem)."""
-    if path is None or not path.is_file():
-        return {}
-    rows = json.loads(path.read_text())['rows']
-    return {r['model']: r for r in rows if r.get('batch') == 1 and r.get('variant', 'eager') == 'eager'}
+def load_benchmark(paths: List[Path]) -> Dict[str, dict]:
+    """Benchmark rows of batch-1 eager inference by model name (the config's stem), from one or more runs of the
+    same benchmark: the first run's row, with ``latency_runs_ms``, its median latency in every run that has it."""
+    rows = {}
+    for path in paths:
+        for row in json.loads(path.read_text())['rows']:
+            if row.get('batch') == 1 and row.get('variant', 'eager') == 'eager':
+                rows.setdefault(row['model'], dict(row, latency_runs_ms=[]))['latency_runs_ms'].append(
+                    row['latency_median_ms'])
+    return rows
 
 
 def weights_decided(row: dict) -> bool:
@@ -54,7 +58,7 @@ def cost_cells(row: Optional[dict]) -> List[str]:
     if weights_decided(row):
         return [f'{row["params"] / 1e6:.2f}', '-', '-']
     weights = ' (trained weights)' if row.get('checkpoint') else ''
-    return [f'{row["params"] / 1e6:.2f}', f'{row["flops_mac"] / 1e9:.2f}', f'{row["latency_median_ms"]:.0f}{weights}']
+    return [f'{row["params"] / 1e6:.2f}', f'{row["flops_mac"] / 1e9:.2f}', spread(row['latency_runs_ms'], 0) + weights]
 
 
 def spread(values: List[float], digits: int = 3) -> str:
@@ -114,7 +118,7 @@ def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, cu
             row = bench.get(f'{name} deploy', bench.get(name))
             if row is not None and not weights_decided(row):
                 maps = [s['test']['coco/bbox_mAP'] for s in seeds]
-                ax.errorbar(row['latency_median_ms'], mean(maps),
+                ax.errorbar(mean(row['latency_runs_ms']), mean(maps),
                             yerr=[[mean(maps) - min(maps)], [max(maps) - mean(maps)]],
                             marker='o' if name.startswith('retinanet') else 's', capsize=3, label=name)
         _save(fig, ax, 'CPU latency of the whole detector, batch 1 (ms)', 'BCCD test bbox mAP (COCO 0.5:0.95)',
@@ -131,7 +135,9 @@ def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, cu
 def main() -> None:
     parser = argparse.ArgumentParser(description='Table and plots of the BCCD accuracy study')
     parser.add_argument('--runs', type=Path, default=Path('docs/accuracy/runs'))
-    parser.add_argument('--benchmark', type=Path, help='tools/benchmark.py JSON report of the study configs')
+    parser.add_argument('--benchmark', type=Path, nargs='+', default=[],
+                        help='tools/benchmark.py JSON reports of the study configs (several runs: latency is shown '
+                        'as mean (min-max) of their medians)')
     parser.add_argument('--plot', type=Path, help='write test mAP against latency here (.png)')
     parser.add_argument('--curves', type=Path, help='write the val mAP learning curves here (.png)')
     args = parser.parse_args()
@@ -140,6 +146,9 @@ def main() -> None:
     runs = load_runs(args.runs)
     if not runs:
         parser.error(f'--runs={str(args.runs)!r} holds no finished run (no */test_metrics.json)')
+    missing = [str(path) for path in args.benchmark if not path.is_file()]
+    if missing:
+        parser.error(f'--benchmark: no such file {missing}')
     bench = load_benchmark(args.benchmark)
     print(table(runs, bench))
     plot(runs, bench, args.plot, args.curves)
