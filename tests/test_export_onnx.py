@@ -27,18 +27,28 @@ from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, run, tiny_run_opti
 
 SCORE_THR_KEYS = {'retinanet': 'model.test_cfg.score_thr', 'faster-rcnn': 'model.test_cfg.rcnn.score_thr'}
 CONFIGS = {'retinanet': RETINANET_DEMO, 'faster-rcnn': FASTER_RCNN_DEMO}
-CLASSIFIERS = {'retinanet': 'bbox_head.retina_cls.weight', 'faster-rcnn': 'roi_head.bbox_head.fc_cls.weight'}
+CLASSIFIERS = {'retinanet': 'bbox_head.retina_cls', 'faster-rcnn': 'roi_head.bbox_head.fc_cls'}
+SEPARATED_LOGIT_STD = 3.0
 
 
-def separate_scores(checkpoint: Path, classifier: str) -> Path:
-    """A copy of ``checkpoint`` with the classifier's weights 100x larger, so that scores spread over (0, 1).
+def separate_scores(cfg: Config, config: Path, checkpoint: Path, classifier: str, items: list) -> Path:
+    """A copy of ``checkpoint`` whose ``classifier`` (a module name) has its weights scaled so that its logits on
+    ``items`` have a standard deviation of ``SEPARATED_LOGIT_STD``: scores spread over (0, 1).
 
-    A detector a few steps from its initialisation scores every box within 1e-4 of the class prior: which boxes make
-    the top K (``max_per_img``) is then decided by float rounding, which changes with the summation order, i.e. with
-    the number of threads. Spread scores make the cut-off a property of the model, as it is for a trained one.
+    A detector a few steps from its initialisation gives logits within about 0.02 of the class prior's (its head's
+    features are small): which boxes make the top K (``max_per_img``) is then decided by differences of the order of
+    float rounding, which change with the kernels and the number of threads. Spread scores make the cut-off a
+    property of the model, as it is for a trained one.
     """
+    detector = load_detector(cfg, str(config), str(checkpoint))
+    logits = []
+    hook = detector.get_submodule(classifier).register_forward_hook(
+        lambda module, inputs, output: logits.append(output.flatten()))
+    with torch.no_grad():
+        detector.test_step(pseudo_collate(items))
+    hook.remove()
     state = torch.load(checkpoint, map_location='cpu', weights_only=False)  # mmengine's meta: not only tensors
-    state['state_dict'][classifier] *= 100.0
+    state['state_dict'][f'{classifier}.weight'] *= SEPARATED_LOGIT_STD / torch.cat(logits).std()
     separated = checkpoint.with_name('separated_scores.pth')
     torch.save(state, separated)
     return separated
@@ -70,18 +80,18 @@ def exported(request, tiny_data, tmp_path_factory):
     options = tiny_run_options(tiny_data, SCORE_THR_KEYS[name])
     run(REPO / 'tools' / 'train.py', CONFIGS[name], '--work-dir', work_dir, '--cfg-options', *options,
         'train_cfg.val_interval=2')
-    checkpoint = separate_scores(work_dir / 'epoch_1.pth', CLASSIFIERS[name])
-    onnx_file = work_dir / f'{name}.onnx'
-    result = run(REPO / 'tools' / 'export_onnx.py', CONFIGS[name], checkpoint, '--out', onnx_file,
-                 '--cfg-options', *options)
     cfg = Config.fromfile(CONFIGS[name])
     cfg.merge_from_dict({key: DictAction._parse_iterable(value) for key, value in map(
         lambda option: option.split('=', 1), options)})
     init_default_scope('mmdet')  # module fixtures run before conftest's per-test scope
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    items = [dataset[index] for index in range(len(dataset))]
+    checkpoint = separate_scores(cfg, CONFIGS[name], work_dir / 'epoch_1.pth', CLASSIFIERS[name], items)
+    onnx_file = work_dir / f'{name}.onnx'
+    result = run(REPO / 'tools' / 'export_onnx.py', CONFIGS[name], checkpoint, '--out', onnx_file,
+                 '--cfg-options', *options)
     return dict(name=name, options=options, onnx=onnx_file, checkpoint=checkpoint, stdout=result.stdout,
-                cfg=cfg, dataset=dataset,
-                items=[dataset[index] for index in range(len(dataset))],
+                cfg=cfg, dataset=dataset, items=items,
                 detector=load_detector(cfg, str(CONFIGS[name]), str(checkpoint)))
 
 
