@@ -194,23 +194,38 @@ def test_same_seed_gives_identical_losses(trained_once, tmp_path):
     assert len(again) == 4 and again == first
 
 
+def kill_when_logged(pattern: str, options: list, work_dir) -> None:
+    """Train the demo config into ``work_dir`` and SIGKILL it as soon as a log line matches ``pattern``."""
+    command = [sys.executable, str(TRAIN), str(RETINANET_DEMO), '--work-dir', str(work_dir), '--cfg-options',
+               *options]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in process.stdout:
+        if re.search(pattern, line):
+            process.kill()
+            break
+    process.wait(timeout=60)
+    assert process.returncode == -9
+
+
+def resume(options: list, work_dir) -> str:
+    """``train.py --resume`` in ``work_dir``; its output."""
+    resumed = run(TRAIN, RETINANET_DEMO, '--work-dir', work_dir, '--resume', '--cfg-options', *options)
+    return resumed.stdout + resumed.stderr
+
+
+def validations(records: list) -> list:
+    """(epoch, bbox mAP) of the validation records among mmengine scalars."""
+    return [(record['step'], record['coco/bbox_mAP']) for record in records if 'coco/bbox_mAP' in record]
+
+
 @pytest.fixture(scope='module')
 def killed_and_resumed(trained_once, tmp_path_factory):
     """The run of ``trained_once`` SIGKILLed in the middle of epoch 2, then resumed with ``--resume``."""
     _, options = trained_once
     work_dir = tmp_path_factory.mktemp('killed')
-    command = [sys.executable, str(TRAIN), str(RETINANET_DEMO), '--work-dir', str(work_dir), '--cfg-options',
-               *options]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    for line in process.stdout:
-        if re.search(r'Epoch\(train\)\s+\[2\]\[2/4\]', line):
-            process.kill()  # SIGKILL in the middle of epoch 2
-            break
-    process.wait(timeout=60)
-    assert process.returncode == -9
+    kill_when_logged(r'Epoch\(train\)\s+\[2\]\[2/4\]', options, work_dir)
     assert (work_dir / 'epoch_1.pth').exists() and not (work_dir / 'epoch_2.pth').exists()
-    resumed = run(TRAIN, RETINANET_DEMO, '--work-dir', work_dir, '--resume', '--cfg-options', *options)
-    return work_dir, resumed.stdout + resumed.stderr
+    return work_dir, resume(options, work_dir)
 
 
 def test_sigkill_mid_epoch_then_resume_ends_with_identical_weights_and_optimizer_state(trained_once,
@@ -246,6 +261,41 @@ def test_training_record_of_a_resumed_run_is_the_uninterrupted_runs(trained_once
     spans = [read_start(folder).wall_seconds() for folder in sorted(work_dir.glob('2*_*'))]
     assert len(spans) == 2 and spans[1] <= record.train_wall_s <= sum(spans)
     assert record.log.count('System environment') == 2
+
+
+def test_kill_during_a_validation_then_resume_validates_that_epoch_as_the_uninterrupted_run(trained_once, tmp_path):
+    """The checkpoint of a validated epoch is written after its validation: a run killed during the validation of
+    epoch 2 resumes from epoch 1 and validates epoch 2 (MMEngine's CheckpointHook would have written epoch_2.pth
+    before, and the resumed run would have skipped that validation)."""
+    reference, options = trained_once
+    kill_when_logged(r'Epoch\(val\)\s+\[2\]\[1/2\]', options, tmp_path)
+    assert (tmp_path / 'epoch_1.pth').exists() and not (tmp_path / 'epoch_2.pth').exists()
+    assert 'resumed epoch: 1, iter: 4' in resume(options, tmp_path)
+    assert validations(assemble(tmp_path).records) == validations(scalars(reference.parent))
+    assert [epoch for epoch, _ in validations(scalars(reference.parent))] == [1, 2, 3]
+    assert_identical(torch.load(tmp_path / 'epoch_3.pth', weights_only=True)['state_dict'],
+                     torch.load(reference, weights_only=True)['state_dict'], 'state_dict')
+    for epoch in (1, 2, 3):
+        hub = torch.load(reference.parent / f'epoch_{epoch}.pth', weights_only=True)['message_hub']
+        assert hub['runtime_info']['validated_epoch'] == epoch
+
+
+def test_resume_from_a_checkpoint_written_before_its_validation_validates_that_epoch_first(trained_once, tmp_path):
+    """A checkpoint of a validated epoch without its validation (as MMEngine's CheckpointHook writes them): the
+    resumed run validates that epoch, with the uninterrupted run's result, before training on."""
+    reference, options = trained_once
+    checkpoint = torch.load(reference.parent / 'epoch_2.pth', weights_only=True)
+    del checkpoint['message_hub']['runtime_info']['validated_epoch']
+    torch.save(checkpoint, tmp_path / 'epoch_2.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_2.pth'))
+    output = resume(options, tmp_path)
+    assert 'the checkpoint of epoch 2 was written before its validation: validating now' in output
+    assert re.search(r'Epoch\(val\)\s+\[2\]', output).start() < re.search(r'Epoch\(train\)\s+\[3\]', output).start()
+    assert validations(scalars(tmp_path)) == validations(scalars(reference.parent))[1:]
+    assert torch.load(tmp_path / 'epoch_2.pth', weights_only=True)['message_hub']['runtime_info'][
+        'validated_epoch'] == 2  # written again, validated: a second resume from it does not validate again
+    assert_identical(torch.load(tmp_path / 'epoch_3.pth', weights_only=True)['state_dict'],
+                     torch.load(reference, weights_only=True)['state_dict'], 'state_dict')
 
 
 def assert_identical(got, expected, where: str) -> None:
