@@ -28,6 +28,8 @@ def study(tmp_path):
     write_run(runs, 'retinanet_a', 0, 0.50, 3600)  # run.json of the first rows: no threads / allocator / starts
     write_run(runs, 'retinanet_a', 1, 0.56, 4200, threads='1', keep_freed_memory=False, train_starts=1)
     write_run(runs, 'retinanet_v3', 0, 0.40, 9000, train_starts=2)
+    write_run(runs, 'retinanet_mixed', 0, 0.50, 3000, threads='1', keep_freed_memory=False, train_starts=1)
+    write_run(runs, 'retinanet_mixed', 1, 0.50, 6000, threads='1', keep_freed_memory=True, train_starts=2)
     write_run(runs, 'retinanet_v3_fast', 0, 0.40, 4500, threads='2', keep_freed_memory=True, train_starts=1)
     write_run(runs, 'faster-rcnn_trained', 0, 0.60, 9000)
     row = dict(batch=1, params=2.5e6, flops_mac=1.5e9, latency_median_ms=80.4)
@@ -49,6 +51,7 @@ def test_table_summarises_seeds_folds_v3_and_marks_untrained_rows_how_each_train
     assert rows['retinanet_a'][-4:] == ['2.50', '1.50', '80', '65.0 (60.0-70.0)']
     assert rows['retinanet_v3'][-2:] == ['90 (trained weights)', '150.0 (trained in 2 starts)']  # folded model
     assert rows['retinanet_v3_fast'][-1] == '75.0 (2 threads, freed memory kept)'
+    assert rows['retinanet_mixed'][-1] == '75.0 (50.0-100.0) (seed 1: freed memory kept, trained in 2 starts)'
     assert rows['retinanet_untrained'][1:3] == ['0', '-'] and rows['retinanet_untrained'][-3:] == ['3.00', '80', '-']
     # a two-stage detector's MACs and latency follow its weights: shown only when measured with the trained ones
     assert rows['faster-rcnn_trained'][-3:] == ['1.50', '300 (trained weights)', '150.0']

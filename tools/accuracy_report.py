@@ -67,18 +67,27 @@ def spread(values: List[float], digits: int = 3) -> str:
     return text if len(values) == 1 else f'{text} ({min(values):.{digits}f}-{max(values):.{digits}f})'
 
 
-def training_note(seeds: List[dict]) -> str:
-    """What made a row's training time differ from the study's one thread, default allocator, one start.
-
-    E.g. ' (2 threads, freed memory kept, trained in 2 starts)'; '' for a row trained as the study's others.
-    """
-    notes = sorted({f'{s["threads"]} threads' for s in seeds if s.get('threads', '1') != '1'})
-    if any(s.get('keep_freed_memory', False) for s in seeds):
+def seed_notes(seed: dict) -> List[str]:
+    """What made one seed's training time differ from the study's one thread, default allocator, one start."""
+    notes = [f'{seed["threads"]} threads'] if seed.get('threads', '1') != '1' else []
+    if seed.get('keep_freed_memory', False):
         notes.append('freed memory kept')
-    starts = max(s.get('train_starts', 1) for s in seeds)
-    if starts > 1:
-        notes.append(f'trained in {starts} starts')
-    return f' ({", ".join(notes)})' if notes else ''
+    if seed.get('train_starts', 1) > 1:
+        notes.append(f'trained in {seed["train_starts"]} starts')
+    return notes
+
+
+def training_note(seeds: List[dict]) -> str:
+    """The seeds' ``seed_notes``: once when all seeds share them, else per seed that has any.
+
+    E.g. ' (2 threads, freed memory kept)', ' (seed 1: trained in 2 starts)'; '' for seeds trained as the study's
+    others.
+    """
+    per_seed = [seed_notes(seed) for seed in seeds]
+    if all(notes == per_seed[0] for notes in per_seed):
+        return f' ({", ".join(per_seed[0])})' if per_seed[0] else ''
+    return ' (' + '; '.join(f'seed {seed["seed"]}: {", ".join(notes)}'
+                            for seed, notes in zip(seeds, per_seed) if notes) + ')'
 
 
 def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
