@@ -34,7 +34,8 @@ def study(tmp_path):
     write_run(runs, 'faster-rcnn_trained', 0, 0.60, 9000)
     row = dict(batch=1, params=2.5e6, flops_mac=1.5e9, latency_median_ms=80.4)
     bench = [dict(row, model='retinanet_a'), dict(row, model='retinanet_a', batch=8, latency_median_ms=999),
-             dict(row, model='retinanet_v3', latency_median_ms=120),
+             dict(row, model='retinanet_a deploy', params=2.4e6, latency_median_ms=70.2),
+             dict(row, model='retinanet_v3', params=4e6, flops_mac=2.5e9, latency_median_ms=120),
              dict(row, model='retinanet_v3 deploy', latency_median_ms=90, checkpoint='v3/best.pth'),
              dict(row, model='retinanet_untrained', flops_mac=3e9),
              dict(row, model='faster-rcnn_trained', two_stage=True, checkpoint='frcnn/best.pth', latency_median_ms=300),
@@ -48,14 +49,17 @@ def test_table_summarises_seeds_folds_v3_and_marks_untrained_rows_how_each_train
               '--curves', study / 'curves.png').stdout
     rows = {line.split(' | ')[0].strip('| `'): line.strip('| ').split(' | ') for line in out.splitlines()[2:]}
     assert rows['retinanet_a'][1:5] == ['2', '0.530 (0.500-0.560)', '0.830 (0.800-0.860)', '0.530 (0.500-0.560)']
-    assert rows['retinanet_a'][-4:] == ['2.50', '1.50', '80', '65.0 (60.0-70.0)']
-    assert rows['retinanet_v3'][-2:] == ['90 (trained weights)', '150.0 (trained in 2 starts)']  # folded model
+    # params and MACs of the deployed network; latency as built and deployed
+    assert rows['retinanet_a'][-5:] == ['2.40', '1.50', '80', '70', '65.0 (60.0-70.0)']
+    assert rows['retinanet_v3'][-5:] == ['2.50', '1.50', '120 (trained weights)', '90 (trained weights)',
+                                      '150.0 (trained in 2 starts)']
     assert rows['retinanet_v3_fast'][-1] == '75.0 (2 threads, freed memory kept)'
     assert rows['retinanet_mixed'][-1] == '75.0 (50.0-100.0) (seed 1: freed memory kept, trained in 2 starts)'
-    assert rows['retinanet_untrained'][1:3] == ['0', '-'] and rows['retinanet_untrained'][-3:] == ['3.00', '80', '-']
+    assert rows['retinanet_untrained'][1:3] == ['0', '-']
+    assert rows['retinanet_untrained'][-4:] == ['3.00', '80', '-', '-']
     # a two-stage detector's MACs and latency follow its weights: shown only when measured with the trained ones
-    assert rows['faster-rcnn_trained'][-3:] == ['1.50', '300 (trained weights)', '150.0']
-    assert rows['faster-rcnn_untrained'][-4:] == ['2.50', '-', '-', '-']
+    assert rows['faster-rcnn_trained'][-4:] == ['1.50', '300 (trained weights)', '-', '150.0']
+    assert rows['faster-rcnn_untrained'][-5:] == ['2.50', '-', '-', '-', '-']
     assert (study / 'map.png').stat().st_size > 1000 and (study / 'curves.png').stat().st_size > 1000
 
 
@@ -66,7 +70,7 @@ def test_several_benchmark_runs_give_the_mean_and_range_of_their_latencies(study
     (study / 'bench2.json').write_text(json.dumps(report))
     out = run(REPORT, '--runs', study / 'runs', '--benchmark', study / 'bench.json', study / 'bench2.json').stdout
     rows = {line.split(' | ')[0].strip('| `'): line.strip('| ').split(' | ') for line in out.splitlines()[2:]}
-    assert rows['retinanet_a'][-2] == '85 (80-90)'
+    assert rows['retinanet_a'][-3:-1] == ['85 (80-90)', '75 (70-80)']
     assert rows['retinanet_v3'][-2] == '95 (90-100) (trained weights)'
 
 

@@ -4,6 +4,7 @@ Folding changes float32 rounding, not the function: outputs agree within 1e-5 of
 least 1e-5 absolute); with Kaiming-initialised weights some backbone outputs reach ~15, where float32 rounding
 alone is ~2e-6 per operation.
 """
+import pytest
 import torch
 from mmdet.registry import MODELS
 from mmengine.config import Config
@@ -11,7 +12,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet_ghostnet import GhostFPN, GhostNet, fuse_for_deploy
-from tool_runs import FASTER_RCNN_DEMO, RETINANET_DEMO
+from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO
 
 TOLERANCE = 1e-5
 
@@ -88,14 +89,18 @@ def detector_outputs(detector: nn.Module, images: torch.Tensor):
     return (detector.rpn_head(features), bbox_results['cls_score'], bbox_results['bbox_pred'])
 
 
-def test_whole_detectors():
-    for config in (RETINANET_DEMO, FASTER_RCNN_DEMO):
-        detector = MODELS.build(Config.fromfile(config).model)
-        detector.init_weights()
-        detector = randomise_batchnorms(detector)
-        images = torch.randn(2, 3, 128, 128)
-        with torch.no_grad():
-            expected = detector_outputs(detector, images)
-            fused = fuse_for_deploy(detector)
-            assert count_batchnorms(fused) == 0
-            assert scaled_difference(detector_outputs(fused, images), expected) <= TOLERANCE
+# The demo detectors, and the BCCD study's peers built on mmdet's backbones, which the study times folded too.
+@pytest.mark.parametrize('config', [
+    RETINANET_DEMO, FASTER_RCNN_DEMO, REPO / 'configs/bccd/retinanet_mobilenetv2_fpn_bccd.py',
+    REPO / 'configs/bccd/faster-rcnn_r18_fpn_bccd.py'
+])
+def test_whole_detectors(config):
+    detector = MODELS.build(Config.fromfile(str(config)).model)
+    detector.init_weights()
+    detector = randomise_batchnorms(detector)
+    images = torch.randn(2, 3, 128, 128)
+    with torch.no_grad():
+        expected = detector_outputs(detector, images)
+        fused = fuse_for_deploy(detector)
+        assert count_batchnorms(fused) == 0
+        assert scaled_difference(detector_outputs(fused, images), expected) <= TOLERANCE

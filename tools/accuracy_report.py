@@ -5,11 +5,13 @@
 
 Each ``runs/<config>_seed<N>/`` (written by tools/run_accuracy_row.sh) holds ``test_metrics.json`` (CocoMetric
 on the test split), ``scalars.json`` (training losses and val mAP per evaluation) and ``run.json`` (wall times).
-``--benchmark`` is one or more tools/benchmark.py reports of the same configs (params, MACs, latency of the whole
-detector; for rows that also have a folded '<name> deploy' row, GhostNetV3's, that one; "(trained weights)" where
-the benchmark loaded the row's checkpoint with ``--checkpoint``, random ones otherwise). A two-stage detector's MACs
-and latency follow the proposals its RPN passes, i.e. its weights: with random weights they are left out ('-', and
-not plotted). Seeds of one config are summarised as mean and (min-max).
+``--benchmark`` is one or more tools/benchmark.py reports of the same configs: the latency of the whole detector
+as built (GhostNetV3: its training form) and, from its '<name> deploy' row, deployed (BatchNorms and V3's branches
+folded, as ``tools/test.py --deploy``), whose params and MACs the table shows (a report without deploy rows: those
+as built); "(trained weights)" where the benchmark loaded the row's checkpoint with ``--checkpoint``, random ones
+otherwise. A two-stage detector's MACs and latency follow the proposals its RPN passes, i.e. its weights: with
+random weights they are left out ('-', and not plotted). The plot uses the deployed latency. Seeds of one config
+are summarised as mean and (min-max).
 """
 import argparse
 import json
@@ -51,14 +53,17 @@ def weights_decided(row: dict) -> bool:
     return bool(row.get('two_stage')) and not row.get('checkpoint')
 
 
-def cost_cells(row: Optional[dict]) -> List[str]:
-    """Params (M), MACs (G) and latency (ms) of a benchmark row (None: not benchmarked)."""
-    if row is None:
-        return ['-'] * 3
-    if weights_decided(row):
-        return [f'{row["params"] / 1e6:.2f}', '-', '-']
-    weights = ' (trained weights)' if row.get('checkpoint') else ''
-    return [f'{row["params"] / 1e6:.2f}', f'{row["flops_mac"] / 1e9:.2f}', spread(row['latency_runs_ms'], 0) + weights]
+def cost_cells(built: Optional[dict], deployed: Optional[dict]) -> List[str]:
+    """Params (M) and MACs (G) of the deployed network (else as built), latency (ms) as built and deployed, from
+    a config's two benchmark rows (None: not benchmarked)."""
+    shipped = deployed or built
+    if shipped is None:
+        return ['-'] * 4
+    if weights_decided(shipped):
+        return [f'{shipped["params"] / 1e6:.2f}', '-', '-', '-']
+    weights = ' (trained weights)' if shipped.get('checkpoint') else ''
+    latencies = [spread(row['latency_runs_ms'], 0) + weights if row else '-' for row in (built, deployed)]
+    return [f'{shipped["params"] / 1e6:.2f}', f'{shipped["flops_mac"] / 1e9:.2f}', *latencies]
 
 
 def spread(values: List[float], digits: int = 3) -> str:
@@ -93,7 +98,7 @@ def training_note(seeds: List[dict]) -> str:
 def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
     """One line per config that was trained or benchmarked; accuracy cells stay '-' until a run exists."""
     header = ['config', 'seeds', 'test mAP', 'mAP@0.5'] + [f'AP {c}' for c in CLASSES] + [
-        'params (M)', 'MACs (G)', 'latency (ms)', 'train (min)']
+        'params (M)', 'MACs (G)', 'latency as built (ms)', 'latency deployed (ms)', 'train (min)']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     names = sorted(set(runs) | {name for name in bench if not name.endswith(' deploy')})
     for name in names:
@@ -101,7 +106,7 @@ def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
         test = [s['test'] for s in seeds]
         metrics = ['coco/bbox_mAP', 'coco/bbox_mAP_50'] + [f'coco/{c}_precision' for c in CLASSES]
         cells = [f'`{name}`', str(len(seeds))] + [spread([t[m] for t in test]) if test else '-' for m in metrics]
-        cells += cost_cells(bench.get(f'{name} deploy', bench.get(name)))  # V3: its branches folded, as deployed
+        cells += cost_cells(bench.get(name), bench.get(f'{name} deploy'))
         cells.append(spread([s['train_wall_s'] / 60 for s in seeds], 1) + training_note(seeds) if seeds else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
@@ -117,7 +122,8 @@ def _save(fig, ax, xlabel: str, ylabel: str, path: Path) -> None:
 
 
 def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, curves_path: Path) -> None:
-    """Test mAP (mean, min-max over seeds) against latency; val mAP per epoch for every run."""
+    """Test mAP (mean, min-max over seeds) against latency (deployed, if measured); val mAP per epoch for every
+    run."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -130,8 +136,8 @@ def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, cu
                 ax.errorbar(mean(row['latency_runs_ms']), mean(maps),
                             yerr=[[mean(maps) - min(maps)], [max(maps) - mean(maps)]],
                             marker='o' if name.startswith('retinanet') else 's', capsize=3, label=name)
-        _save(fig, ax, 'CPU latency of the whole detector, batch 1 (ms)', 'BCCD test bbox mAP (COCO 0.5:0.95)',
-              map_path)
+        _save(fig, ax, 'CPU latency of the whole detector, deployed where measured, batch 1 (ms)',
+              'BCCD test bbox mAP (COCO 0.5:0.95)', map_path)
     if curves_path is not None:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for name, seeds in runs.items():
