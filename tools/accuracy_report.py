@@ -127,8 +127,10 @@ def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, cu
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    distinct = plt.get_cmap('tab20').colors  # the default cycle has 10 colours: more rows than that would share one
     if map_path is not None and bench:
         fig, ax = plt.subplots(figsize=(7, 4.5))
+        ax.set_prop_cycle(color=distinct)
         for name, seeds in runs.items():
             row = bench.get(f'{name} deploy', bench.get(name))
             if row is not None and not weights_decided(row):
@@ -140,6 +142,7 @@ def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, cu
               'BCCD test bbox mAP (COCO 0.5:0.95)', map_path)
     if curves_path is not None:
         fig, ax = plt.subplots(figsize=(7, 4.5))
+        ax.set_prop_cycle(color=distinct)
         for name, seeds in runs.items():
             for s in seeds:
                 steps, values = zip(*s['val_curve'])
