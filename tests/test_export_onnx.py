@@ -275,6 +275,21 @@ def test_benchmark_times_onnx_runtime_rows_of_backbones_and_detectors_only():
         assert len(row['latency_samples_ms']) == 2 and row['latency_median_ms'] > 0
 
 
+def test_benchmark_feeds_onnx_runtime_the_raw_image_whose_normalisation_eager_predict_gets(tmp_path):
+    from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME, build_model
+    from mmdet_ghostnet.benchmark.workloads import WORKLOADS
+    pixels = np.random.default_rng(0).integers(0, 256, (96, 80, 3), dtype=np.uint8)  # BGR, H x W x 3
+    cv2.imwrite(str(tmp_path / 'image.png'), pixels)
+    model = build_model(SPECS_BY_NAME['RetinaNet demo']).eval()
+    workload = WORKLOADS['detector']
+    batch, samples = workload.inputs(model, (64, 64), 2, torch.device('cpu'), image=str(tmp_path / 'image.png'))
+    module, images, output_names = workload.exportable(model, (batch, samples))
+    resized = torch.from_numpy(cv2.resize(pixels, (64, 64), interpolation=cv2.INTER_LINEAR)).permute(2, 0, 1).float()
+    assert images.shape == (2, 3, 64, 64) and output_names == OUTPUT_NAMES
+    torch.testing.assert_close(images, resized.expand(2, -1, -1, -1), atol=1e-3, rtol=0)
+    torch.testing.assert_close(module.normalize(images), batch, atol=1e-5, rtol=0)
+
+
 @pytest.mark.parametrize('warmup', [0, 2])
 def test_kernel_profile_counts_every_node_of_the_profiled_runs_only(tmp_path, warmup):
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 1)).eval()

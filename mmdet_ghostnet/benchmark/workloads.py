@@ -147,9 +147,11 @@ class DetectorWorkload(Workload):
                     two_stage=hasattr(model, 'rpn_head'))
 
     def exportable(self, model: nn.Module, inputs: Tuple[Tensor, list]) -> Tuple[nn.Module, Tensor, List[str]]:
-        """The end-to-end detector of ``tools/export_onnx.py`` (image in, ``dets`` and ``labels`` out)."""
+        """The end-to-end detector of ``tools/export_onnx.py`` (image in, ``dets`` and ``labels`` out), fed the
+        raw images whose normalisation is the batch that ``model.predict`` gets: the same input for both."""
         from mmdet_ghostnet.export.exporter import OUTPUT_NAMES, end_to_end
-        return end_to_end(model), inputs[0], OUTPUT_NAMES
+        module = end_to_end(model)
+        return module, module.denormalize(inputs[0]), OUTPUT_NAMES
 
 
 WORKLOADS: Dict[str, Workload] = {'backbone': Workload(), 'neck': NeckWorkload(), 'detector': DetectorWorkload()}

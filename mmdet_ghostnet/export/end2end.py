@@ -54,6 +54,12 @@ class End2EndDetector(nn.Module):
             images = images[:, [2, 1, 0]]
         return (images - self.mean) / self.std
 
+    def denormalize(self, inputs: Tensor) -> Tensor:
+        """The raw images (N x 3 x H x W) that ``normalize`` maps to ``inputs``, a batch as mmdet's data
+        preprocessor hands it to the model."""
+        images = inputs * self.std + self.mean
+        return images[:, [2, 1, 0]] if self.bgr_to_rgb else images
+
     def forward(self, images: Tensor) -> Tuple[Tensor, Tensor]:
         feats = self.detector.extract_feat(self.normalize(images))
         bounds = torch._shape_as_tensor(images)[2:].flip(0).repeat(2).to(images.dtype)  # W, H, W, H
