@@ -80,6 +80,16 @@ def test_missing_benchmark_file_is_named(study):
     assert result.returncode == 2 and f"--benchmark: no such file ['{study / 'nowhere.json'}']" in result.stderr
 
 
+def test_benchmark_of_several_input_sizes_is_refused_not_mixed(study):
+    report = json.loads((study / 'bench.json').read_text())
+    report['rows'] = [dict(row, size='384x512') for row in report['rows']]
+    report['rows'].append(dict(report['rows'][0], size='800x1333', latency_median_ms=900))
+    (study / 'sizes.json').write_text(json.dumps(report))
+    result = run(REPORT, '--runs', study / 'runs', '--benchmark', study / 'sizes.json', expect_ok=False)
+    assert result.returncode == 2 and ("--benchmark: 'retinanet_a' was measured at 384x512 and 800x1333 "
+                                       f"(in {study / 'sizes.json'})") in result.stderr
+
+
 @pytest.mark.parametrize('runs, words', [('missing', 'is not a folder'), ('empty', 'holds no finished run')])
 def test_bad_runs_folder_is_named(tmp_path, runs, words):
     (tmp_path / 'empty').mkdir()

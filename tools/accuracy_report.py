@@ -37,13 +37,17 @@ def load_runs(runs_dir: Path) -> Dict[str, List[dict]]:
 
 def load_benchmark(paths: List[Path]) -> Dict[str, dict]:
     """Benchmark rows of batch-1 eager inference by model name (the config's stem), from one or more runs of the
-    same benchmark: the first run's row, with ``latency_runs_ms``, its median latency in every run that has it."""
+    same benchmark: the first run's row, with ``latency_runs_ms``, its median latency in every run that has it.
+    Raises ValueError if a model was measured at more than one input size (its rows would be mixed)."""
     rows = {}
     for path in paths:
         for row in json.loads(path.read_text())['rows']:
             if row.get('batch') == 1 and row.get('variant', 'eager') == 'eager':
-                rows.setdefault(row['model'], dict(row, latency_runs_ms=[]))['latency_runs_ms'].append(
-                    row['latency_median_ms'])
+                first = rows.setdefault(row['model'], dict(row, latency_runs_ms=[]))
+                if row.get('size') != first.get('size'):
+                    raise ValueError(f'{row["model"]!r} was measured at {first.get("size")} and {row.get("size")} '
+                                     f'(in {path}): the table compares one input size, benchmark with one --sizes')
+                first['latency_runs_ms'].append(row['latency_median_ms'])
     return rows
 
 
@@ -167,7 +171,10 @@ def main() -> None:
     missing = [str(path) for path in args.benchmark if not path.is_file()]
     if missing:
         parser.error(f'--benchmark: no such file {missing}')
-    bench = load_benchmark(args.benchmark)
+    try:
+        bench = load_benchmark(args.benchmark)
+    except ValueError as error:
+        parser.error(f'--benchmark: {error}')
     print(table(runs, bench))
     plot(runs, bench, args.plot, args.curves)
 
