@@ -25,8 +25,8 @@ FULL_JSON_CHECK_BYTES = 64 * 2**20  # larger annotation files are parsed by the 
 
 
 def check_model_config(model_cfg: ConfigDict) -> None:
-    """Build-free check that a ``GhostNet`` (V1, V2 or V3) backbone's output channels equal the neck's
-    ``in_channels``."""
+    """Check, before the detector is built, that a ``GhostNet`` (V1, V2 or V3) backbone's output channels equal the
+    neck's ``in_channels`` (builds a V1 backbone with the same arguments: V2 and V3 have its channels)."""
     backbone, neck = model_cfg.get('backbone'), model_cfg.get('neck')
     if not (backbone and neck and backbone.get('type') in GHOSTNET_TYPES and 'in_channels' in neck):
         return

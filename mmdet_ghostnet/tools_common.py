@@ -14,7 +14,7 @@ from .preflight import check_checkpoint, check_dataset_config, check_model_confi
 
 
 def check_existing_file(parser: argparse.ArgumentParser, name: str, path: str) -> None:
-    """Stop with a usage error if ``path`` (given as argument ``name``) is not a readable file."""
+    """Stop with a usage error if ``path`` (given as argument ``name``) is not an existing file."""
     if not os.path.isfile(path):
         parser.error(f'{name}={path!r} does not exist or is not a file')
 

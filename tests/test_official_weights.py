@@ -6,6 +6,7 @@ import torch
 from mmengine.logging import MMLogger
 
 from mmdet_ghostnet import GhostNet
+from mmdet_ghostnet.models.backbones.official_weights import load_official_weights
 from timm_oracle import timm_ghostnet, timm_logits_from_features, timm_stage_outputs
 
 ALL_STAGES = tuple(range(GhostNet.num_stages))
@@ -86,6 +87,12 @@ def test_missing_and_unexpected_keys_are_listed(tmp_path):
         model.init_weights()
     assert 'blocks.2.0.ghost1.primary_conv.0.weight' in str(info.value)
     assert 'blocks.2.0.extra.weight' in str(info.value)
+    # refused before anything is loaded: the model keeps its weights
+    model = GhostNet(init_cfg=None)
+    before = {key: value.clone() for key, value in model.state_dict().items()}
+    with pytest.raises(ValueError, match='missing keys'):
+        load_official_weights(model, str(path))
+    assert all(torch.equal(value, before[key]) for key, value in model.state_dict().items())
 
 
 def test_missing_prefix_is_reported(tmp_path):

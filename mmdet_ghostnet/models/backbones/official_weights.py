@@ -72,7 +72,7 @@ def load_official_weights(model: nn.Module,
                           prefix: Optional[str] = None,
                           map_location: str = 'cpu') -> None:
     """Load ``checkpoint`` into a ``GhostNet`` / ``GhostNetV2`` / ``GhostNetV3`` strictly; raise ``ValueError``
-    listing any key that does not fit.
+    listing any key that does not fit, before any weight of ``model`` is changed.
 
     Keys of stage groups that ``model`` does not build (those after its last ``out_indices``) are ignored, as is
     the classifier head; BatchNorm ``num_batches_tracked`` counters may be absent.
@@ -94,13 +94,14 @@ def load_official_weights(model: nn.Module,
                          f'(widen_factor={getattr(model, "widen_factor", "?")}): {len(mismatched)} tensors differ '
                          f'in shape, e.g. {_shorten(mismatched, 3)}. Set widen_factor to the width the checkpoint '
                          'was trained with (released: GhostNet 1.0x; GhostNetV2 1.0x, 1.3x, 1.6x; GhostNetV3 1.0x).')
-    missing, unexpected = model.load_state_dict(state_dict, strict=False)
-    missing = [key for key in missing if not key.endswith('num_batches_tracked')]
+    missing = [key for key in model_state if key not in state_dict and not key.endswith('num_batches_tracked')]
+    unexpected = [key for key in state_dict if key not in model_state]
     if missing or unexpected:
         raise ValueError(f'checkpoint={checkpoint!r} does not match {type(model).__name__}: '
                          f'unexpected keys {_shorten(unexpected)}, missing keys {_shorten(missing)}. The checkpoint '
                          f'looks like {checkpoint_version(state_dict)}: build the backbone of that version with the '
                          "same widen_factor. A whole-detector checkpoint needs prefix='backbone.'.")
+    model.load_state_dict(state_dict, strict=False)  # checked above: only num_batches_tracked may be absent
 
 
 def _shorten(keys: List[str], limit: int = 12) -> str:
