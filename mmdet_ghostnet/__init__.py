@@ -5,11 +5,14 @@ Importing the package registers ``GhostNet``, ``GhostNetV2``, ``GhostNetV3`` and
 weights-only loader read MMEngine training checkpoints; in a config::
 
     custom_imports = dict(imports=['mmdet_ghostnet'], allow_failed_imports=False)
+
+The package by concern: ``models`` (backbones, necks, their blocks), ``engine`` (the runner and everything around
+a training run), ``export`` (deploy folding, ONNX export and ONNX Runtime), ``datasets``, ``demo`` (the offline
+demo set), ``benchmark`` and ``utils`` (the command-line tools' helpers).
 """
-from .checkpoint_safety import allow_mmengine_checkpoints
-from .deploy import FuseConvBNHook, fuse_for_deploy
+from .engine import ResumableRunner, allow_mmengine_checkpoints
+from .export import FuseConvBNHook, fuse_for_deploy
 from .models import GhostFPN, GhostNet, GhostNetV2, GhostNetV3
-from .runner import ResumableRunner
 
 __version__ = '0.1.0'
 __all__ = [

@@ -26,8 +26,8 @@ def build_from_config():
 
 @pytest.fixture(scope='session')
 def tiny_data(tmp_path_factory):
-    """A tiny demo set (16 train / 8 val images of 96 px) made by mmdet_ghostnet.demo_dataset."""
-    from mmdet_ghostnet.demo_dataset import make_demo_dataset
+    """A tiny demo set (16 train / 8 val images of 96 px) made by mmdet_ghostnet.demo."""
+    from mmdet_ghostnet.demo import make_demo_dataset
     root = tmp_path_factory.mktemp('data') / 'demo'
     make_demo_dataset(root, num_train=16, num_val=8, image_size=96, seed=1)
     return root

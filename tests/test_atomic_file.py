@@ -1,7 +1,7 @@
 """atomic_write_path: the target holds the old or the complete new content, and no temporary file is left."""
 import pytest
 
-from mmdet_ghostnet.atomic_file import atomic_write_path
+from mmdet_ghostnet.engine.atomic_file import atomic_write_path
 
 
 def test_a_finished_write_replaces_the_file_and_leaves_nothing_else(tmp_path):

@@ -1,4 +1,4 @@
-"""Tests of the offline COCO-format shapes dataset used by the demo: mmdet_ghostnet.demo_dataset and its
+"""Tests of the offline COCO-format shapes dataset used by the demo: mmdet_ghostnet.demo and its
 command line, tools/make_demo_data.py."""
 import os
 import subprocess
@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from pycocotools.coco import COCO
 
-from mmdet_ghostnet import demo_dataset
+from mmdet_ghostnet.demo import dataset as demo_dataset
 
 TOOL = Path(__file__).resolve().parents[1] / 'tools' / 'make_demo_data.py'
 SMALL = dict(num_train=12, num_val=6, image_size=96, seed=0)

@@ -65,6 +65,6 @@ def test_inputs_that_are_not_images_are_refused_by_name(tiny_data, checkpoint, t
 
 
 def test_ground_truth_split_missing_from_the_config_is_named(checkpoint, tmp_path):
-    from mmdet_ghostnet.paint import paint_detections
+    from mmdet_ghostnet.utils.paint import paint_detections
     with pytest.raises(ValueError, match=r"--gt-split='extra' is invalid: the config has no extra_dataloader"):
         paint_detections(str(RETINANET_DEMO), str(checkpoint), [], str(tmp_path), gt_split='extra')

@@ -18,8 +18,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner, find_latest_checkpoint
 
 from mmdet_ghostnet import GhostNet
-from mmdet_ghostnet.preflight import check_checkpoint, check_dataset_config, check_model_config
-from mmdet_ghostnet.training_record import assemble, read_start
+from mmdet_ghostnet.engine.preflight import check_checkpoint, check_dataset_config, check_model_config
+from mmdet_ghostnet.engine.training_record import assemble, read_start
 from tool_runs import REPO, RETINANET_DEMO, run, scalars, tiny_run_options
 
 TRAIN = REPO / 'tools' / 'train.py'

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from mmdet_ghostnet.training_record import assemble
+from mmdet_ghostnet.engine.training_record import assemble
 from tool_runs import REPO
 
 
@@ -63,7 +63,7 @@ def test_a_start_that_resumed_nothing_discards_the_starts_before_it(stopped_and_
 
 def test_cli_writes_log_and_scalars_and_prints_time_and_starts(stopped_and_resumed, tmp_path_factory):
     out = tmp_path_factory.mktemp('results')
-    printed = subprocess.run([sys.executable, '-m', 'mmdet_ghostnet.training_record', str(stopped_and_resumed),
+    printed = subprocess.run([sys.executable, '-m', 'mmdet_ghostnet.engine.training_record', str(stopped_and_resumed),
                               '--out', str(out)], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert printed.split() == ['3030', '2']
     assert [json.loads(line) for line in (out / 'scalars.json').read_text().splitlines()] == epochs(1, 6)

@@ -13,7 +13,7 @@ import sys
 
 from mmdet_ghostnet.export.compare import (MAX_SCORE_DIFF, MIN_IOU, MIN_MATCHED, combine, match_detections,
                                            same_detections)
-from mmdet_ghostnet.tools_common import check_existing_file
+from mmdet_ghostnet.utils.cli import check_existing_file
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 import torch
 
 from mmdet_ghostnet import GhostNet
-from mmdet_ghostnet.atomic_file import atomic_write_path
+from mmdet_ghostnet.engine.atomic_file import atomic_write_path
 from mmdet_ghostnet.models.backbones.official_weights import load_official_weights, read_official_state_dict
 
 COMMON_WIDTHS = (0.5, 0.75, 1.0, 1.1, 1.3, 1.5, 2.0)

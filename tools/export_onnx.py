@@ -23,7 +23,7 @@ from mmdet_ghostnet.export.exporter import (OPSET, OUTPUT_NAMES, check_against_p
                                             check_writable, dataset_image, default_input_size, end_to_end,
                                             export_onnx, load_detector)
 from mmdet_ghostnet.export.runtime import batch_images, ort_session, padded_size
-from mmdet_ghostnet.tools_common import check_config_file, check_existing_file
+from mmdet_ghostnet.utils.cli import check_config_file, check_existing_file
 
 
 def parse_args() -> argparse.Namespace:

@@ -3,8 +3,8 @@
 The demo trains a GhostNet detector on CPU in a few minutes, offline, and should end with
 a bbox mAP that means something. Real datasets are too large for that and need a download,
 so this tool draws one: 1-4 circles, squares and triangles per image (the three categories,
-decided by shape only; mmdet_ghostnet/demo_shapes.py draws them), written as COCO splits under
-``--out-dir`` by mmdet_ghostnet/demo_dataset.py. The same arguments always give byte-identical
+decided by shape only; mmdet_ghostnet/demo/shapes.py draws them), written as COCO splits under
+``--out-dir`` by mmdet_ghostnet/demo/dataset.py. The same arguments always give byte-identical
 files; a second run with the same arguments leaves them alone, and a run with other arguments
 is refused unless ``--force`` is given.
 
@@ -20,7 +20,7 @@ import sys
 import time
 from typing import Callable
 
-from mmdet_ghostnet.demo_dataset import MIN_IMAGE_SIZE, DemoDataExistsError, make_demo_dataset
+from mmdet_ghostnet.demo import MIN_IMAGE_SIZE, DemoDataExistsError, make_demo_dataset
 
 
 def _int_at_least(minimum: int) -> Callable[[str], int]:

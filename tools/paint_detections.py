@@ -13,8 +13,8 @@ import os.path as osp
 
 from mmengine.config import DictAction
 
-from mmdet_ghostnet.paint import list_images, montage, paint_detections
-from mmdet_ghostnet.tools_common import check_config_file, check_existing_file
+from mmdet_ghostnet.utils.paint import list_images, montage, paint_detections
+from mmdet_ghostnet.utils.cli import check_config_file, check_existing_file
 
 
 def parse_args() -> argparse.Namespace:

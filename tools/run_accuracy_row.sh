@@ -4,7 +4,7 @@
 # scalars, test metrics, wall times) into docs/accuracy/runs/<config name>_seed<SEED>/.
 # A row that was stopped (e.g. at the end of a working session) continues from its last checkpoint when the same
 # command is run again; its training time is then the sum over the starts of the work kept
-# (mmdet_ghostnet/training_record.py).
+# (mmdet_ghostnet/engine/training_record.py).
 #   bash tools/run_accuracy_row.sh configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_bccd.py 0
 # Environment: PY (default .venv/bin/python), WORK_ROOT (default work_dirs/bccd), BCCD_ROOT (default data/bccd/).
 # The study ran each row on one core with one thread: taskset -c 0 env OMP_NUM_THREADS=1 bash tools/...
@@ -30,7 +30,7 @@ start=$(date +%s)
 test_s=$(( $(date +%s) - start ))
 
 mkdir -p "$RESULTS"
-read -r train_s starts < <("$PY" -m mmdet_ghostnet.training_record "$WORK_DIR" --out "$RESULTS")
+read -r train_s starts < <("$PY" -m mmdet_ghostnet.engine.training_record "$WORK_DIR" --out "$RESULTS")
 TEST_RUN="$(ls -d "$WORK_DIR"/test/2*/ | tail -n 1)"
 cp "$TEST_RUN"/*.json "$RESULTS/test_metrics.json"
 cp "$TEST_RUN"/*.log "$RESULTS/test.log"

@@ -9,7 +9,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.dist import is_main_process
 
 from mmdet_ghostnet.export.runtime import onnx_model_config
-from mmdet_ghostnet.tools_common import (add_common_arguments, build_runner, check_config_file, check_existing_file,
+from mmdet_ghostnet.utils.cli import (add_common_arguments, build_runner, check_config_file, check_existing_file,
                                          close_distributed, load_config)
 
 

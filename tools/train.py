@@ -6,7 +6,7 @@
 import argparse
 
 
-from mmdet_ghostnet.tools_common import (add_common_arguments, build_runner, check_config_file, check_existing_file,
+from mmdet_ghostnet.utils.cli import (add_common_arguments, build_runner, check_config_file, check_existing_file,
                                          close_distributed, load_config)
 
 

@@ -198,7 +198,7 @@ def build_model(spec: ModelSpec, checkpoint: Optional[str] = None) -> nn.Module:
         model.init_weights()
     if checkpoint is not None:
         from mmengine.runner import load_checkpoint
-        from mmdet_ghostnet.preflight import check_checkpoint
+        from mmdet_ghostnet.engine.preflight import check_checkpoint
         check_checkpoint(checkpoint, model)
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
     if spec.deploy:

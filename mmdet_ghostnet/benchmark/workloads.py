@@ -59,7 +59,7 @@ class Workload:
 
     def exportable(self, model: nn.Module, inputs: Any) -> Tuple[nn.Module, Tensor, List[str]]:
         """The module, its image input and its output names for an ONNX export (BatchNorms folded)."""
-        from mmdet_ghostnet.deploy import fuse_for_deploy
+        from mmdet_ghostnet.export import fuse_for_deploy
         model = fuse_for_deploy(model, channels_last=False)
         with torch.no_grad():
             count = len(model(inputs))

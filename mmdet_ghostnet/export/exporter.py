@@ -15,9 +15,9 @@ from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from torch import nn
 
-from ..deploy import fuse_for_deploy
+from .fuse import fuse_for_deploy
 from ..models import backbones
-from ..preflight import check_checkpoint, check_dataset_config
+from ..engine.preflight import check_checkpoint, check_dataset_config
 from .compare import match_detections
 from .end2end import End2EndDetector
 from .runtime import batch_images

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .atomic_file import atomic_write_path
-from .demo_shapes import CATEGORIES, GENERATOR_VERSION, SPLITS, coco_annotation, image_rng, render_image
+from ..engine.atomic_file import atomic_write_path
+from .shapes import CATEGORIES, GENERATOR_VERSION, SPLITS, coco_annotation, image_rng, render_image
 
 MIN_IMAGE_SIZE = 64
 IMAGE_NAME = re.compile(r'^\d{6}\.png$')

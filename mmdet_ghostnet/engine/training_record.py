@@ -13,7 +13,7 @@ A start that logged no training and no resumption (killed while starting) did no
 resumed from no checkpoint (``Auto resumed from the latest checkpoint None``) began afresh: the starts before it are
 not part of the record.
 
-    python -m mmdet_ghostnet.training_record WORK_DIR --out RESULTS_DIR
+    python -m mmdet_ghostnet.engine.training_record WORK_DIR --out RESULTS_DIR
         # writes RESULTS_DIR/train.log and RESULTS_DIR/scalars.json, prints '<train_wall_s> <starts>'
 """
 import argparse

@@ -3,7 +3,7 @@ channels-last, for faster inference with the same outputs (up to float32 roundin
 
 Use it on a backbone, a neck or a whole detector after its weights are loaded::
 
-    from mmdet_ghostnet.deploy import fuse_for_deploy
+    from mmdet_ghostnet.export import fuse_for_deploy
     detector = fuse_for_deploy(detector)
 
 or from a config / the command line: ``custom_hooks = [dict(type='FuseConvBNHook')]`` or
@@ -17,8 +17,8 @@ from mmengine.model import is_model_wrapper
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .models import GhostNet
-from .models.layers import fold_rep_convs
+from ..models import GhostNet
+from ..models.layers import fold_rep_convs
 
 
 def fuse_for_deploy(model: nn.Module, channels_last: bool = True) -> nn.Module:

@@ -10,7 +10,7 @@ from mmengine.registry import MODELS, RUNNERS, DefaultScope
 from mmengine.runner import Runner
 from torch import nn
 
-from .preflight import check_checkpoint, check_dataset_config, check_model_config
+from ..engine.preflight import check_checkpoint, check_dataset_config, check_model_config
 
 
 def check_existing_file(parser: argparse.ArgumentParser, name: str, path: str) -> None:

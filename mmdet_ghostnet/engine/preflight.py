@@ -14,7 +14,7 @@ from mmengine.config import ConfigDict
 from mmengine.model import is_model_wrapper
 from torch import nn
 
-from .models import GhostNet
+from ..models import GhostNet
 
 DEMO_HINT = 'For the offline demo data run: python tools/make_demo_data.py (see the README for COCO).'
 VOC_HINT = ('For BCCD: clone its public repository (Shenggan/BCCD_Dataset) to data/bccd or set BCCD_ROOT to the '

@@ -86,7 +86,7 @@ def paint_detections(config: str,
     truth = ground_truth(truth_set) if gt_split else {}
     exported = checkpoint.endswith('.onnx')
     if exported:
-        from .export.runtime import onnx_model_config
+        from ..export.runtime import onnx_model_config
         cfg.model = onnx_model_config(cfg.model, checkpoint)
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*(randomly initialized|use COCO classes).*')  # no weights: .onnx

@@ -3,7 +3,7 @@
 Each object has a random size (14%-45% of the image side), rotation, position and colour; colour is random so
 that it is no shortcut to the class, but each object contrasts with what it is drawn over. Objects may overlap,
 but each keeps at least 70% of its pixels visible, and its COCO box is the tight box of its visible pixels.
-``mmdet_ghostnet.demo_dataset`` writes whole splits of such images; ``tools/make_demo_data.py`` is its command line.
+``mmdet_ghostnet.demo`` writes whole splits of such images; ``tools/make_demo_data.py`` is its command line.
 """
 from __future__ import annotations
 
