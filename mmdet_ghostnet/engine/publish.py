@@ -1,0 +1,75 @@
+"""Weights that ship: a training checkpoint reduced to what inference needs, and its entry in the model index.
+
+A training checkpoint holds the optimizer state, the message hub and the random states besides the weights: about
+3× their size. :func:`publish_weights` keeps the weights (as float16 by default, half the size again; loading
+copies them into the float32 model, so evaluation runs in float32) and the dataset's class names, refuses
+non-finite weights, writes the file atomically and returns its sha256. :func:`update_model_index` records the file
+in an MMDetection-style ``metafile.yml`` (config, weights, sha256, metrics).
+"""
+import hashlib
+import os.path as osp
+from pathlib import Path
+from typing import Dict, Union
+
+import torch
+import yaml
+
+from .atomic_file import atomic_write_path
+
+KEPT_META = ('dataset_meta', 'epoch', 'iter', 'seed', 'mmdet_version', 'mmengine_version')
+
+
+def sha256_of(path: Union[str, Path]) -> str:
+    """Hex sha256 of the file at ``path``."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as file:
+        for block in iter(lambda: file.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def publish_weights(checkpoint: Union[str, Path], out: Union[str, Path], fp16: bool = True) -> str:
+    """Write the weights of training ``checkpoint`` to ``out`` (float16 when ``fp16``); return its sha256.
+
+    Raises ``ValueError`` if ``checkpoint`` holds no state dict or a weight that is not finite.
+    """
+    loaded = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    state_dict = loaded.get('state_dict') if isinstance(loaded, dict) else None
+    if not isinstance(state_dict, dict):
+        raise ValueError(f'checkpoint={str(checkpoint)!r} holds no state_dict')
+    not_finite = [name for name, tensor in state_dict.items()
+                  if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if not_finite:
+        raise ValueError(f'checkpoint={str(checkpoint)!r} has {len(not_finite)} non-finite tensors '
+                         f'({not_finite[:5]}): refusing to publish it')
+    if fp16:
+        state_dict = {name: tensor.half() if tensor.is_floating_point() else tensor
+                      for name, tensor in state_dict.items()}
+    meta = {key: value for key, value in loaded.get('meta', {}).items() if key in KEPT_META}
+    with atomic_write_path(out) as tmp:
+        torch.save(dict(meta=meta, state_dict=state_dict), tmp)
+    return sha256_of(out)
+
+
+def update_model_index(index: Union[str, Path], name: str, config: str, weights: str, sha256: str,
+                       metrics: Dict[str, float], metadata: Dict[str, object]) -> None:
+    """Add or replace model ``name`` in the ``metafile.yml`` at ``index`` (created if absent).
+
+    ``metrics`` are mmdet's COCO metrics (``coco/bbox_mAP`` ...), written as ``box AP`` etc. in percent as
+    MMDetection's model indexes do; paths are relative to the repository root.
+    """
+    index = Path(index)
+    models = yaml.safe_load(index.read_text()).get('Models', []) if index.is_file() else []
+    entry = dict(
+        Name=name,
+        Config=config,
+        Metadata=dict(metadata, **{'Weights sha256': sha256, 'Weights MB': round(osp.getsize(weights) / 2**20, 2)}),
+        Results=[dict(Task='Object Detection', Dataset='BCCD test', Metrics={
+            'box AP': round(100 * metrics['coco/bbox_mAP'], 1),
+            'box AP@0.5': round(100 * metrics['coco/bbox_mAP_50'], 1),
+            'box AP@0.75': round(100 * metrics['coco/bbox_mAP_75'], 1),
+        })],
+        Weights=weights)
+    models = [model for model in models if model['Name'] != name] + [entry]
+    with atomic_write_path(index) as tmp:
+        tmp.write_text(yaml.safe_dump(dict(Models=sorted(models, key=lambda m: m['Name'])), sort_keys=False))
