@@ -10,6 +10,7 @@ loads them) before anything is written.
 """
 import argparse
 import json
+import os
 import os.path as osp
 
 import torch
@@ -36,6 +37,7 @@ def main() -> None:
     name = osp.splitext(osp.basename(args.config))[0]
     weights = osp.join(args.out_dir, f'{name}.pth')
     check_checkpoint(args.checkpoint, build_model(cfg))
+    os.makedirs(args.out_dir, exist_ok=True)
     sha256 = publish_weights(args.checkpoint, weights, fp16=not args.fp32)
     check_checkpoint(weights, build_model(cfg))
     with open(args.metrics) as file:
