@@ -2,25 +2,31 @@
 
 They catch what would otherwise fail minutes or hours later, or not at all: a neck that does not fit the backbone,
 a missing data root, annotation file or image folder, an annotation file that is not COCO JSON, categories that
-match none of the config's classes, and checkpoints that are truncated, corrupt or of another model.
+match none of the config's classes, checkpoints that are truncated, corrupt or of another model, and ImageNet weights
+(a file, or a URL fetched here into the download cache) that are unreachable or do not fit the backbone.
 """
 import json
 import os
 import os.path as osp
-from typing import Iterable, List, Optional
+import socket
+from contextlib import contextmanager
+from typing import Iterable, Iterator, List, Optional
 
 import torch
 from mmengine.config import ConfigDict
 from mmengine.model import is_model_wrapper
 from torch import nn
 
-from ..models import GhostNet
+from ..models import GhostNet, GhostNetV2, GhostNetV3
+from ..models.backbones.official_weights import is_url, load_official_weights
 
 DEMO_HINT = 'For the offline demo data run: python tools/make_demo_data.py (see the README for COCO).'
 VOC_HINT = ('For BCCD: clone its public repository (Shenggan/BCCD_Dataset) to data/bccd or set BCCD_ROOT to the '
             'clone (see the README).')
 VOC_SUBDIRS = ('Annotations', 'JPEGImages')
 GHOSTNET_TYPES = ('GhostNet', 'GhostNetV2', 'GhostNetV3')  # same out_channels for the same arguments
+GHOSTNET_CLASSES = dict(zip(GHOSTNET_TYPES, (GhostNet, GhostNetV2, GhostNetV3)))
+DOWNLOAD_TIMEOUT_S = 60.0  # no answer for this long on a socket: the weights' URL counts as unreachable
 FULL_JSON_CHECK_BYTES = 64 * 2**20  # larger annotation files are parsed by the dataset itself, once
 
 
@@ -37,6 +43,37 @@ def check_model_config(model_cfg: ConfigDict) -> None:
         raise ValueError(f'model.neck.in_channels={list(neck["in_channels"])} does not fit the backbone: '
                          f'GhostNet({described}) gives {channels}. Set model.neck.in_channels={channels} (or '
                          'change the backbone).')
+
+
+def check_pretrained_backbone(model_cfg: ConfigDict) -> None:
+    """Check, before training starts, that a GhostNet backbone's ``init_cfg=dict(type='Pretrained', checkpoint=...)``
+    loads strictly into that backbone. A URL is downloaded here (once: mmengine's loader reads the cached file when
+    the backbone is initialised); unreachable, it raises ``CheckpointDownloadError`` naming the URL, a local file's
+    option and training from scratch."""
+    backbone = model_cfg.get('backbone') or {}
+    init_cfg = backbone.get('init_cfg')
+    if not (backbone.get('type') in GHOSTNET_TYPES and isinstance(init_cfg, dict)
+            and init_cfg.get('type') == 'Pretrained' and init_cfg.get('checkpoint')):
+        return
+    checkpoint = init_cfg['checkpoint']
+    if not is_url(checkpoint) and not osp.isfile(osp.expanduser(checkpoint)):
+        raise FileNotFoundError(f'model.backbone.init_cfg.checkpoint={checkpoint!r} does not exist; give an existing '
+                                'file, a URL, or None to train the backbone from scratch')
+    arguments = {k: v for k, v in backbone.items() if k not in ('type', 'init_cfg')}
+    with _socket_timeout(DOWNLOAD_TIMEOUT_S):
+        load_official_weights(GHOSTNET_CLASSES[backbone['type']](**arguments, init_cfg=None), checkpoint,
+                              prefix=init_cfg.get('prefix'))
+
+
+@contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    """Sockets opened inside (urllib's, which set none themselves) give up after ``seconds`` without an answer."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def _datasets(cfg: ConfigDict) -> Iterable[ConfigDict]:

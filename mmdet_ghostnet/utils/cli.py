@@ -10,7 +10,7 @@ from mmengine.registry import MODELS, RUNNERS, DefaultScope
 from mmengine.runner import Runner
 from torch import nn
 
-from ..engine.preflight import check_checkpoint, check_dataset_config, check_model_config
+from ..engine.preflight import check_checkpoint, check_dataset_config, check_model_config, check_pretrained_backbone
 
 
 def check_existing_file(parser: argparse.ArgumentParser, name: str, path: str) -> None:
@@ -56,13 +56,16 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def build_runner(cfg: Config, splits: tuple, checkpoint: Optional[str] = None) -> Runner:
-    """Check the model config, the datasets of ``splits`` (e.g. ``('train', 'val')``) and ``checkpoint`` (if
-    any) against the model, then build the runner: all before any long work starts, and before the runner
-    creates the work dir, its log and its config copy, so that a refused run leaves nothing behind."""
+    """Check the model config, the datasets of ``splits`` (e.g. ``('train', 'val')``), the backbone's ImageNet
+    weights (when training) and ``checkpoint`` (if any) against the model, then build the runner: all before any
+    long work starts, and before the runner creates the work dir, its log and its config copy, so that a refused
+    run leaves nothing behind."""
     check_model_config(cfg.model)
     for split in splits:
         if cfg.get(f'{split}_dataloader'):
             check_dataset_config(f'{split}_dataloader', cfg[f'{split}_dataloader'].dataset)
+    if 'train' in splits:  # only training initialises the backbone from its ImageNet weights
+        check_pretrained_backbone(cfg.model)
     if checkpoint is not None:
         check_checkpoint(checkpoint, build_model(cfg))
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

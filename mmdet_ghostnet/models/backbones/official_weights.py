@@ -1,9 +1,28 @@
-"""Read GhostNet (V1, V2, V3) checkpoints in the official / timm layout and load them strictly into the backbones."""
+"""Read GhostNet (V1, V2, V3) checkpoints in the official / timm layout and load them strictly into the backbones.
+
+A checkpoint is a file or an http(s) URL; mmengine's loader downloads a URL once into torch.hub's cache
+(``download_cache_path``) and reads it from there afterwards.
+"""
+import http.client
+import os
 import re
 from typing import Dict, Iterable, List, Optional
+from urllib.parse import urlparse
 
+import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 from torch import Tensor, nn
+
+# The authors' ImageNet releases, by backbone type and widen_factor: the files timm's ghostnet.py names. No other
+# width has released weights (in particular not 1.1x, the paper's detection width).
+RELEASES = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download'
+IMAGENET_WEIGHTS = {
+    ('GhostNet', 1.0): 'https://github.com/huawei-noah/CV-backbones/releases/download/ghostnet_pth/ghostnet_1x.pth',
+    ('GhostNetV2', 1.0): f'{RELEASES}/GhostNetV2/ck_ghostnetv2_10.pth.tar',
+    ('GhostNetV2', 1.3): f'{RELEASES}/GhostNetV2/ck_ghostnetv2_13.pth.tar',
+    ('GhostNetV2', 1.6): f'{RELEASES}/GhostNetV2/ck_ghostnetv2_16.pth.tar',
+    ('GhostNetV3', 1.0): f'{RELEASES}/GhostNetV3/ghostnetv3-1.0.pth.tar',
+}
 
 # The ImageNet classifier: never part of a detection backbone.
 HEAD_PREFIXES = ('conv_head.', 'classifier.')
@@ -15,16 +34,41 @@ REP_BRANCH_KEY = re.compile(r'(?:^|(?<=\.))(primary|cheap|dw)_rpr_(conv|scale|sk
 REP_OWNERS = {'primary': 'primary_conv.0.', 'cheap': 'cheap_operation.0.', 'dw': 'conv_dw.'}
 
 
+class CheckpointDownloadError(RuntimeError):
+    """A checkpoint URL that is neither reachable nor in the download cache."""
+
+
+def is_url(checkpoint: str) -> bool:
+    """Whether ``checkpoint`` is read by mmengine's http(s) loader (downloaded once, then cached)."""
+    return checkpoint.startswith(('http://', 'https://'))
+
+
+def download_cache_path(url: str) -> str:
+    """The file in which mmengine's http loader (``torch.hub.load_state_dict_from_url``) keeps ``url``'s download."""
+    return os.path.join(torch.hub.get_dir(), 'checkpoints', os.path.basename(urlparse(url).path))
+
+
 def read_official_state_dict(checkpoint: str,
                              prefix: Optional[str] = None,
                              map_location: str = 'cpu') -> Dict[str, Tensor]:
-    """Return the backbone tensors of ``checkpoint`` under official GhostNet names.
+    """Return the backbone tensors of ``checkpoint`` (a file or an http(s) URL) under official GhostNet names.
 
     Accepts a bare state dict or one wrapped in ``state_dict``/``model``; strips a DataParallel ``module.``
     prefix, thop's ``total_ops``/``total_params`` entries and, if given, keeps only keys under ``prefix``
-    (e.g. ``'backbone.'`` for a whole-detector checkpoint), with the prefix removed.
+    (e.g. ``'backbone.'`` for a whole-detector checkpoint), with the prefix removed. A URL that can be neither
+    downloaded nor found in the download cache raises ``CheckpointDownloadError``.
     """
-    loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
+    try:
+        loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
+    except (OSError, http.client.HTTPException) as error:  # urllib's errors, timeouts, refused connections
+        if not is_url(checkpoint):
+            raise
+        raise CheckpointDownloadError(
+            f'checkpoint={checkpoint!r} cannot be downloaded ({type(error).__name__}: {error}) and is not in the '
+            f'download cache ({download_cache_path(checkpoint)}). Without network: fetch the file elsewhere and '
+            'pass it with --cfg-options model.backbone.init_cfg.checkpoint=PATH (or copy it to that cache path), '
+            'or train the backbone from scratch with --cfg-options model.backbone.init_cfg.checkpoint=None (the '
+            'authors warn that detection from scratch may not converge).') from error
     state_dict = loaded
     for wrapper in ('state_dict', 'model'):
         if isinstance(state_dict, dict) and isinstance(state_dict.get(wrapper), dict):
