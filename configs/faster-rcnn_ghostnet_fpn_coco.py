@@ -2,7 +2,10 @@
 # backbone FLOPs at 224x224, 26.9 mAP with ImageNet weights) and MMDetection's Faster R-CNN 1x schedule
 # (12 epochs, SGD lr 0.02 for 8 GPUs x 2 images; add --auto-scale-lr for another total batch size).
 #
-# ImageNet weights: --cfg-options model.backbone.init_cfg.checkpoint=PATH (see retinanet_ghostnet_fpn_coco.py).
+# No ImageNet weights are released at 1.1x (the paper's width; released: GhostNet 1.0x, see docs/weights.md), so
+# this config trains the backbone from scratch, which the authors warn may not converge. Give 1.1x weights with
+#   --cfg-options model.backbone.init_cfg.checkpoint=PATH
+# or use configs/faster-rcnn_ghostnet-1.0x_fpn_coco.py, which names the released 1.0x weights by URL.
 _base_ = [
     './_base_/models/faster-rcnn_ghostnet_fpn.py', 'mmdet::_base_/datasets/coco_detection.py',
     'mmdet::_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'

@@ -1,7 +1,8 @@
 # Faster R-CNN with GhostNetV2 1.0x + Ghost-FPN on COCO 2017: faster-rcnn_ghostnet-1.0x_fpn_coco.py with the backbone
-# type switched (same taps and channels). ImageNet weights (official ck_ghostnetv2_10.pth.tar or timm's
-# ghostnetv2_100) load as they are:
-#   --cfg-options model.backbone.init_cfg.checkpoint=PATH/ck_ghostnetv2_10.pth.tar
+# type switched (same taps and channels) and the authors' GhostNetV2 1.0x ImageNet weights, named by their URL
+# (downloaded on first use and cached). Offline, give the file (or timm's ghostnetv2_100 weights, same names):
+#   --cfg-options model.backbone.init_cfg.checkpoint=PATH/ck_ghostnetv2_10.pth.tar      (see docs/weights.md)
 _base_ = './faster-rcnn_ghostnet-1.0x_fpn_coco.py'
 
-model = dict(backbone=dict(type='GhostNetV2'))
+checkpoint = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/GhostNetV2/ck_ghostnetv2_10.pth.tar'  # noqa: E501
+model = dict(backbone=dict(type='GhostNetV2', init_cfg=dict(checkpoint=checkpoint)))

@@ -216,9 +216,12 @@ V1_TO_V2_V3 = [
 
 
 @pytest.mark.parametrize('v1_name, name, backbone_type', V1_TO_V2_V3)
-def test_coco_configs_switch_only_the_backbone_type(v1_name, name, backbone_type):
+def test_coco_configs_switch_only_the_backbone_type_and_its_weights(v1_name, name, backbone_type):
     v1, cfg = Config.fromfile(REPO / 'configs' / v1_name), Config.fromfile(REPO / 'configs' / name)
     assert cfg.model.backbone.pop('type') == backbone_type and v1.model.backbone.pop('type') == 'GhostNet'
+    assert cfg.model.backbone.pop('init_cfg').checkpoint.endswith(
+        {'GhostNetV2': '/ck_ghostnetv2_10.pth.tar', 'GhostNetV3': '/ghostnetv3-1.0.pth.tar'}[backbone_type])
+    assert v1.model.backbone.pop('init_cfg').checkpoint.endswith('/ghostnet_1x.pth')
     assert cfg.model == v1.model and cfg.train_cfg == v1.train_cfg and cfg.optim_wrapper == v1.optim_wrapper
     assert cfg.train_dataloader.dataset.data_root == 'data/coco/'
     cfg.model.backbone.type = backbone_type

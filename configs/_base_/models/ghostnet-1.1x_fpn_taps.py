@@ -12,6 +12,6 @@ ghostnet_backbone = dict(
     frozen_stages=1,  # stem and blocks.0, as ResNet's frozen_stages=1 freezes its stem and first stage
     norm_cfg=dict(type='BN', requires_grad=True),
     norm_eval=True,
-    # ImageNet weights: --cfg-options model.backbone.init_cfg.checkpoint=PATH
+    # No ImageNet weights are released at 1.1x (docs/weights.md): from scratch unless checkpoint=PATH is given
     init_cfg=dict(type='Pretrained', checkpoint=None))
 ghostnet_channels = [28, 44, 124, 176]  # GhostNet(widen_factor=1.1).out_channels
