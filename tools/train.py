@@ -1,11 +1,12 @@
 """Train a detector from a config, with MMDetection's command line.
 
     python tools/train.py configs/retinanet_ghostnet_fpn_coco.py [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--auto-scale-lr] [--cfg-options key=value ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--auto-scale-lr] [--check-images] [--cfg-options key=value ...] [--launcher {none,pytorch,slurm,mpi}]
 """
 import argparse
 
-
+from mmdet_ghostnet.engine.image_check import check_config_images
+from mmdet_ghostnet.engine.preflight import check_dataset_config
 from mmdet_ghostnet.utils.cli import (add_common_arguments, build_runner, check_config_file, check_existing_file,
                                          close_distributed, load_config)
 
@@ -16,6 +17,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--amp', action='store_true', help='enable automatic-mixed-precision training')
     parser.add_argument('--auto-scale-lr', action='store_true', help='scale the LR by the total batch size')
+    parser.add_argument('--check-images', action='store_true',
+                        help='before training, check that every image exists, decodes and has its annotated size '
+                        '(as tools/check_dataset.py does) and stop if one does not')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -48,6 +52,13 @@ def main() -> None:
         cfg.load_from = args.resume
 
     splits = ('train', 'val') if cfg.get('val_cfg') else ('train', )
+    if args.check_images:
+        for split in splits:  # the pre-flight's clear errors first (a missing data root, ...)
+            check_dataset_config(f'{split}_dataloader', cfg[f'{split}_dataloader'].dataset)
+        findings = check_config_images(cfg, splits)
+        if findings:
+            raise SystemExit('--check-images found {} problem(s):\n{}'.format(len(findings),
+                                                                              '\n'.join(map(str, findings))))
     runner = build_runner(cfg, splits, checkpoint=cfg.get('load_from'))
     runner.train()
     close_distributed()

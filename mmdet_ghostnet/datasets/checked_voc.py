@@ -3,7 +3,7 @@ import logging
 import os.path as osp
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from mmdet.datasets import XMLDataset
 from mmdet.registry import DATASETS
@@ -14,7 +14,17 @@ UNKNOWN_CLASS = 'class not in metainfo.classes'
 NOT_A_NUMBER = 'missing or non-numeric coordinates'
 DEGENERATE = 'degenerate (xmax <= xmin or ymax <= ymin)'
 OUTSIDE = 'outside the image'
+STICKS_OUT = 'sticks out of the image'
 MAX_EXAMPLES = 5
+
+
+class BadBox(NamedTuple):
+    """A box that cannot be trained on as written: its file, class name, corners, problem and what was done."""
+    file: str
+    name: str
+    corners: object
+    problem: str
+    action: str
 
 
 @DATASETS.register_module()
@@ -26,7 +36,8 @@ class CheckedVOCDataset(XMLDataset):
     dropped and counted instead of crashing the run or vanishing: one whose class is not in
     ``metainfo.classes``, whose corners are missing or not numbers, that is degenerate, or that lies wholly
     outside the image. Boxes that stick out of the image are clipped to it (and counted). After loading, one
-    log line gives the totals per reason with example files; ``dropped_boxes`` and ``clipped_boxes`` hold them.
+    log line gives the totals per reason with example files; ``dropped_boxes`` and ``clipped_boxes`` hold them,
+    ``bad_boxes`` every such box (:class:`BadBox`).
 
     Args:
         **kwargs: Those of ``XMLDataset``: ``data_root``, ``ann_file`` (the split list),
@@ -36,6 +47,7 @@ class CheckedVOCDataset(XMLDataset):
     def load_data_list(self) -> List[dict]:
         self.dropped_boxes: Counter = Counter()
         self.clipped_boxes = 0
+        self.bad_boxes: List[BadBox] = []
         self._examples: Dict[str, List[str]] = defaultdict(list)
         data_list = super().load_data_list()
         self._log_summary(data_list)
@@ -50,13 +62,16 @@ class CheckedVOCDataset(XMLDataset):
         instances = []
         for obj in root.findall('object'):
             name = (obj.findtext('name') or '').strip()
-            corners = _corners(obj.find('bndbox'), minus_one)
+            corners = written = _corners(obj.find('bndbox'), minus_one)
             problem = UNKNOWN_CLASS if name not in classes else NOT_A_NUMBER if corners is None else None
             if problem is None:
                 corners, clipped = _clip(corners, image_size)
                 self.clipped_boxes += clipped
                 problem = _shape_problem(corners, image_size)
+                if clipped:
+                    self.bad_boxes.append(BadBox(file_name, name, written, STICKS_OUT, f'clipped to {corners}'))
             if problem is not None:
+                self.bad_boxes.append(BadBox(file_name, name, written, problem, 'dropped'))
                 self.dropped_boxes[problem] += 1
                 self._note(problem, file_name if problem != UNKNOWN_CLASS else f'{file_name} ({name!r})')
                 continue
