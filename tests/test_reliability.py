@@ -1,15 +1,19 @@
 """Reliability: clear errors before long work, kill-and-resume without loss, determinism, 2-process runs."""
+import errno
+import io
 import json
 import math
 import os
 import pickle
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 from unittest import mock
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -160,13 +164,19 @@ def test_bad_checkpoint_is_refused_leaving_work_dirs_alone(trained_once, bad_che
     assert folder_snapshot(work_dir) == before
 
 
-def test_corrupt_image_stops_training_naming_the_file(data_copy, tmp_path):
-    broken = sorted((data_copy / 'train').glob('*.png'))[3]
-    broken.write_bytes(b'\x89PNG but not really')
+def test_unreadable_training_images_are_skipped_naming_each_file(data_copy, tmp_path):
+    """A file that is no image and a truncated one among the training images: training goes on without them
+    (MMEngine draws other samples), and the log names each with a running count."""
+    files = sorted((data_copy / 'train').glob('*.png'))
+    files[3].write_bytes(b'\x89PNG but not really')
+    files[6].write_bytes(files[6].read_bytes()[:100])
     result = run(TRAIN, RETINANET_DEMO, '--work-dir', tmp_path / 'work', '--cfg-options',
-                 *tiny_run_options(data_copy, 'model.test_cfg.score_thr'), expect_ok=False)
-    assert result.returncode != 0
-    assert f'failed to load image: {broken}' in result.stdout + result.stderr
+                 *tiny_run_options(data_copy, 'model.test_cfg.score_thr'))
+    output = result.stdout + result.stderr
+    for broken in (files[3], files[6]):
+        assert f'skipped training image {broken}: it cannot be decoded' in output
+    assert '2 unreadable image(s) skipped so far' in output
+    assert (tmp_path / 'work' / 'epoch_1.pth').exists()
 
 
 # ------------------------------------------------------------------------------ kill, resume, determinism
@@ -225,7 +235,15 @@ def killed_and_resumed(trained_once, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('killed')
     kill_when_logged(r'Epoch\(train\)\s+\[2\]\[2/4\]', options, work_dir)
     assert (work_dir / 'epoch_1.pth').exists() and not (work_dir / 'epoch_2.pth').exists()
+    (work_dir / 'epoch_2.pth.partial').write_bytes(b'x' * 2**20)  # as a kill while saving leaves it
     return work_dir, resume(options, work_dir)
+
+
+def test_partial_checkpoint_left_by_a_kill_is_reported_and_removed_at_start(killed_and_resumed):
+    work_dir, output = killed_and_resumed
+    assert f'removed {work_dir / "epoch_2.pth.partial"} (1.0 MiB), left by a checkpoint save that did not finish' \
+        in output
+    assert not list(work_dir.glob('*.partial'))
 
 
 def test_sigkill_mid_epoch_then_resume_ends_with_identical_weights_and_optimizer_state(trained_once,
@@ -344,7 +362,47 @@ def test_kill_while_saving_leaves_last_checkpoint_naming_a_complete_file(tiny_da
     assert find_latest_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_1.pth')
     assert (tmp_path / 'epoch_1.pth').read_bytes() == good
     assert torch.load(tmp_path / 'epoch_1.pth', weights_only=True)['meta']['rng_state']
-    assert not (tmp_path / 'epoch_2.pth').exists()
+    assert not (tmp_path / 'epoch_2.pth').exists() and not list(tmp_path.glob('*.partial'))
+
+
+def disk_full_while_writing(checkpoint, filename, **kwargs):
+    """Stands in for mmengine's ``save_checkpoint`` on a full disk: part of the file, then ENOSPC."""
+    with open(filename, 'wb') as f:
+        f.write(b'part of a checkpoint')
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+WEIGHTS_ONLY = dict(save_optimizer=False, save_param_scheduler=False)  # the runner has not built them
+
+
+def test_failed_save_removes_its_partial_file_and_says_how_much_room_is_needed(tiny_data, tmp_path):
+    cfg = Config.fromfile(RETINANET_DEMO)
+    cfg.work_dir = str(tmp_path)
+    cfg.visualizer.name = tmp_path.name  # its own visualizer (the config's name is shared by all runners)
+    cfg.train_dataloader.dataset.data_root = f'{tiny_data}/'
+    runner = RUNNERS.build(cfg)
+    out = tmp_path / 'checkpoints'
+    out.mkdir()
+    with mock.patch('mmengine.runner.runner.save_checkpoint', disk_full_while_writing):
+        with pytest.raises(OSError) as first:
+            runner.save_checkpoint(str(out), 'epoch_1.pth', **WEIGHTS_ONLY)
+    assert first.value.errno == errno.ENOSPC and not list(out.iterdir())
+    assert (f'No space left on device: writing checkpoint {out / "epoch_1.pth"} failed and the partial file '
+            'was removed; a checkpoint needs about ') in str(first.value)
+    assert re.search(r' MiB \(the size of the weights and optimizer state\), [\d.]+ MiB are free in ', str(first.value))
+    serialized = io.BytesIO()  # the estimate against what the weights take once written (no optimizer yet)
+    torch.save(runner.model.state_dict(), serialized)
+    estimate = float(re.search(r'needs about ([\d.]+) MiB', str(first.value)).group(1))
+    assert estimate == pytest.approx(len(serialized.getvalue()) / 2**20, rel=0.05)
+
+    runner.save_checkpoint(str(out), 'epoch_1.pth', **WEIGHTS_ONLY)
+    (out / 'last_checkpoint').write_text(str(out / 'epoch_1.pth'))
+    size = (out / 'epoch_1.pth').stat().st_size / 2**20
+    with mock.patch('mmengine.runner.runner.save_checkpoint', disk_full_while_writing):
+        with pytest.raises(OSError, match=re.escape(f'needs about {size:.1f} MiB (the size of the previous '
+                                                    f'checkpoint, {out / "epoch_1.pth"}), ')):
+            runner.save_checkpoint(str(out), 'epoch_2.pth', **WEIGHTS_ONLY)
+    assert sorted(p.name for p in out.iterdir()) == ['epoch_1.pth', 'last_checkpoint']
 
 
 # ------------------------------------------------------------------------------------------ 2 processes
@@ -388,3 +446,49 @@ def test_two_process_training_runs_and_two_process_evaluation_matches_one_proces
         assert len(expected['scores']) > 0, img_id
         for key in ('bboxes', 'scores', 'labels'):
             torch.testing.assert_close(predictions[1][img_id][key], expected[key], atol=1e-5, rtol=1e-5)
+
+
+def same_generator_states(a: dict, b: dict) -> bool:
+    """Whether two states of ``capture_rng_state`` (Python, numpy, torch) are equal."""
+    return (a['python'] == b['python'] and torch.equal(a['torch'], b['torch'])
+            and all(np.array_equal(x, y) for x, y in zip(a['numpy'], b['numpy'])))
+
+
+def dist_train(work_dir, options: list, *extra) -> list:
+    """The command of a 2-process ``tools/dist_train.sh`` run of the demo config into ``work_dir``."""
+    return ['bash', str(REPO / 'tools' / 'dist_train.sh'), str(RETINANET_DEMO), '2', '--work-dir', str(work_dir),
+            *extra, '--cfg-options', *options]
+
+
+def test_two_process_kill_and_resume_restores_each_process_random_stream(tiny_data, tmp_path):
+    """With a seed per process (``diff_rank_seed``), the processes draw different augmentations. A 2-process run
+    SIGKILLed in epoch 2 and resumed ends epoch 2 with each process's generator states, and the weights, of an
+    uninterrupted run (restoring one process's states on both would give process 1 the stream of process 0)."""
+    options = reliable_options(tiny_data, 2) + ['randomness.diff_rank_seed=True']
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
+    reference = subprocess.run(dist_train(tmp_path / 'reference', options), cwd=REPO, env=env, capture_output=True,
+                               text=True, timeout=600)
+    assert reference.returncode == 0, reference.stdout[-3000:] + reference.stderr[-3000:]
+
+    killed = tmp_path / 'killed'
+    env['PORT'] = str(free_port())
+    process = subprocess.Popen(dist_train(killed, options), cwd=REPO, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    for line in process.stdout:
+        if re.search(r'Epoch\(train\)\s+\[2\]\[1/2\]', line):
+            os.killpg(process.pid, signal.SIGKILL)  # torchrun and both processes
+            break
+    process.wait(timeout=60)
+    assert (killed / 'epoch_1.pth').exists() and not (killed / 'epoch_2.pth').exists()
+    env['PORT'] = str(free_port())
+    resumed = subprocess.run(dist_train(killed, options, '--resume'), cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+
+    expected = torch.load(tmp_path / 'reference' / 'epoch_2.pth', weights_only=True)
+    got = torch.load(killed / 'epoch_2.pth', weights_only=True)
+    streams = expected['meta']['rng_state']
+    assert len(streams) == 2 and not same_generator_states(streams[0], streams[1])
+    assert len(got['meta']['rng_state']) == 2
+    assert all(same_generator_states(a, b) for a, b in zip(got['meta']['rng_state'], streams))
+    assert_identical(got['state_dict'], expected['state_dict'], 'state_dict')
