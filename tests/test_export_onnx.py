@@ -20,7 +20,7 @@ from mmengine.registry import init_default_scope
 from mmdet_ghostnet.export.compare import combine, match_detections, same_detections
 from mmdet_ghostnet.export.end2end import HeadOutputs
 from mmdet_ghostnet.export.exporter import (OUTPUT_NAMES, check_against_pytorch, check_config, end_to_end, export_onnx,
-                                            load_detector)
+                                            generated_image, load_detector, pipeline_image)
 from mmdet_ghostnet.export.runtime import kernel_time_by_op_type, ort_session
 
 from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, run, tiny_run_options
@@ -169,6 +169,42 @@ def test_test_tool_evaluates_the_onnx_file_like_the_checkpoint(exported, tmp_pat
     assert 'NOT the same detections' in report  # some boxes remain matched: the same box is kept for two classes
 
 
+def test_export_without_the_test_set_checks_on_a_generated_image(exported, tmp_path, monkeypatch, capsys):
+    """No test set on disk: the export succeeds, checked on a generated image, and says so; the file is the
+    detector's (same detections as PyTorch on the test images)."""
+    absent = tmp_path / 'absent'
+    out = tmp_path / 'model.onnx'
+    assert run_tool(monkeypatch, 'export_onnx', CONFIGS[exported['name']], exported['checkpoint'], '--out', out,
+                    '--cfg-options', *exported['options'], f'test_dataloader.dataset.data_root={absent}/') == 0
+    output = capsys.readouterr().out
+    assert 'the test set is not on disk' in output and str(absent) in output
+    assert 'check on a generated image: PyTorch 20 detections, ONNX Runtime 20, 20 matched' in output  # threshold 0
+    assert 'success: ONNX Runtime gives the same detections as PyTorch' in output
+    session = ort_session(out)
+    assert all(same_detections(check_against_pytorch(exported['detector'], session, item, (128, 128)))
+               for item in exported['items'][:2])
+
+
+def test_check_image_and_generated_image_go_through_the_test_pipeline_as_test_images(exported):
+    """``--check-image`` gives the test set's own item for one of its images (without reading the data set);
+    a generated image is resized like any other."""
+    tool = load_tool('export_onnx')
+    cfg = exported['cfg'].copy()
+    cfg.test_dataloader.dataset.data_root = '/absent/'
+    reference = exported['items'][3]
+    item, name = tool.check_image(cfg, reference['data_samples'].img_path, (128, 128))
+    assert name == reference['data_samples'].img_path
+    assert torch.equal(item['inputs'], reference['inputs'])
+    metainfo = reference['data_samples'].metainfo
+    same = {key: value for key, value in metainfo.items() if key not in ('img_path', 'img_id')}
+    assert len(same) == 3 and {key: item['data_samples'].metainfo[key] for key in same} == same  # shapes, scale
+
+    generated = pipeline_image(cfg, generated_image(200))
+    assert generated['inputs'].dtype == torch.uint8 and generated['inputs'].shape == (3, 128, 128)
+    assert generated['data_samples'].ori_shape == (200, 200) and generated['data_samples'].scale_factor == (0.64, 0.64)
+    assert np.array_equal(generated_image(200), generated_image(200)) and generated_image(200).std() > 10
+
+
 def test_dynamic_export_runs_other_batches_and_sizes(exported, tmp_path):
     model = end_to_end(exported['detector'])
     items = exported['items'][:2]
@@ -235,6 +271,8 @@ def test_study_peers_of_this_repository_are_exportable_configs(config):
      ["--out='no-such-folder/model.onnx'", 'does not exist']),
     ([RETINANET_DEMO, 'README.md', '--out', 'model.pth'], ["--out='model.pth' must end with .onnx"]),
     ([RETINANET_DEMO, 'README.md', '--opset', '13'], ['--opset=13', 'at least 16']),
+    ([RETINANET_DEMO, 'README.md', '--check-image', 'missing.png'], ["--check-image='missing.png' does not exist"]),
+    ([RETINANET_DEMO, 'README.md', '--check-image', 'Makefile'], ["--check-image='Makefile' is not an image"]),
 ])
 def test_export_tool_rejects_bad_input_before_any_work(args, words, tmp_path, monkeypatch, capsys):
     foreign = tmp_path / 'foreign.pth'

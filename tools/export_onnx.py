@@ -1,7 +1,7 @@
 """Export a trained detector of this repository to an end-to-end ONNX model that a stock ONNX Runtime runs.
 
     python tools/export_onnx.py CONFIG CHECKPOINT --out FILE.onnx [--shape H W] [--batch N] [--dynamic]
-        [--opset 17] [--cfg-options key=value ...]
+        [--opset 17] [--check-image IMG] [--cfg-options key=value ...]
 
 Input ``input``: float32 N x 3 x H x W, BGR 0-255 images after the config's test pipeline (resized), padded at the
 bottom/right with the per-channel mean (the value that normalises to 0, as mmdet pads). Outputs ``dets``
@@ -9,19 +9,22 @@ bottom/right with the per-channel mean (the value that normalises to 0, as mmdet
 config's ``max_per_img``. BatchNorms are folded first; normalisation, box decoding, score threshold and NMS are in
 the graph (standard ONNX operators, opset 17). The input size is fixed (default: the test pipeline's Resize
 scale padded to the data preprocessor's divisor) unless ``--dynamic``. After writing, the file is checked with
-``onnx.checker`` and run once in ONNX Runtime on the first test image of the config's data set against PyTorch's
-``predict``; the tool fails unless the detections are the same (see docs/deploy.md).
+``onnx.checker`` and run once in ONNX Runtime against PyTorch's ``predict`` on one image: ``--check-image``, else
+the first test image of the config's data set, else (no test set on disk) a generated image, as the output says;
+the tool fails unless the detections are the same (see docs/deploy.md). Only that check reads the data set.
 """
 import argparse
 import sys
+from typing import Optional, Tuple
 
+import mmcv
 import torch
 from mmengine.config import Config, DictAction
 
 from mmdet_ghostnet.export.compare import MAX_SCORE_DIFF, MIN_IOU, MIN_MATCHED, same_detections
 from mmdet_ghostnet.export.exporter import (OPSET, OUTPUT_NAMES, check_against_pytorch, check_onnx_file,
                                             check_writable, dataset_image, default_input_size, end_to_end,
-                                            export_onnx, load_detector)
+                                            export_onnx, generated_image, load_detector, pipeline_image)
 from mmdet_ghostnet.export.runtime import batch_images, ort_session, padded_size
 from mmdet_ghostnet.utils.cli import check_config_file, check_existing_file
 
@@ -35,11 +38,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--batch', type=int, default=1, help='fixed batch size (default 1)')
     parser.add_argument('--dynamic', action='store_true', help='dynamic batch, height and width')
     parser.add_argument('--opset', type=int, default=OPSET, help=f'ONNX opset, >= 16 (default {OPSET})')
+    parser.add_argument('--check-image', metavar='IMG',
+                        help='check the file on this image (default: the first test image, or a generated one)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, e.g. test_dataloader.dataset.data_root=DIR')
     args = parser.parse_args()
     check_config_file(parser, args.config)
     check_existing_file(parser, 'checkpoint', args.checkpoint)
+    if args.check_image is not None:
+        check_existing_file(parser, '--check-image', args.check_image)
+        if mmcv.imread(args.check_image) is None:
+            parser.error(f'--check-image={args.check_image!r} is not an image that OpenCV can read')
     for name, value, minimum in (('--batch', args.batch, 1), ('--opset', args.opset, 16),
                                  *(('--shape', side, 32) for side in args.shape or ())):
         if value < minimum:
@@ -51,6 +60,20 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def check_image(cfg: Config, path: Optional[str], size: Tuple[int, int]) -> Tuple[dict, str]:
+    """The image to check the file on, through the test pipeline, and how to name it: ``path`` if given, else the
+    first test image, else (no test set on disk) a generated image of the input's shorter side, said so."""
+    if path is not None:
+        return pipeline_image(cfg, mmcv.imread(path)), path
+    try:
+        item = dataset_image(cfg)
+        return item, item['data_samples'].img_path
+    except FileNotFoundError as absent:
+        print(f'the test set is not on disk ({absent})\nchecking on a generated image instead; give a real one with '
+              '--check-image IMG')
+        return pipeline_image(cfg, generated_image(min(size))), 'a generated image'
+
+
 def main() -> int:
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -58,8 +81,8 @@ def main() -> int:
         cfg.merge_from_dict(args.cfg_options)
     try:  # everything that can be wrong with the inputs, before the export
         detector = load_detector(cfg, args.config, args.checkpoint)
-        item = dataset_image(cfg)
         size = tuple(args.shape) if args.shape else default_input_size(cfg)
+        item, image_name = check_image(cfg, args.check_image, size)
         divisor = cfg.model.get('data_preprocessor', {}).get('pad_size_divisor', 1)
         model = end_to_end(detector)
         example = batch_images([item['inputs']] * args.batch, size, model.padding_value())
@@ -75,7 +98,7 @@ def main() -> int:
 
     result = check_against_pytorch(detector, ort_session(args.out), item,
                                    padded_size([item['inputs']], divisor) if args.dynamic else size)
-    print(f"check on {item['data_samples'].img_path}: PyTorch {result['reference']} detections, ONNX Runtime "
+    print(f"check on {image_name}: PyTorch {result['reference']} detections, ONNX Runtime "
           f"{result['other']}, {result['matched']} matched (same label, IoU >= {MIN_IOU}); worst IoU "
           f"{result['worst_iou']:.6f}, largest |score difference| {result['max_score_diff']:.2e}, largest box "
           f"coordinate difference {result['max_box_diff']:.2e} px")

@@ -1,8 +1,9 @@
-"""Export a trained detector of this repository to ONNX, and check the file against PyTorch on a real image.
+"""Export a trained detector of this repository to ONNX, and check the file against PyTorch on an image.
 
 ``load_detector`` checks the config and checkpoint (before any long work), ``export_onnx`` writes the graph of
-any module, and ``check_against_pytorch`` runs the file once in ONNX Runtime on a test image of the config's data
-set and compares the detections with mmdet's ``predict`` on the same input.
+any module, and ``check_against_pytorch`` runs the file once in ONNX Runtime on an image (the first test image of
+the config's data set, ``dataset_image``; any image, ``pipeline_image``; or, without either, ``generated_image``)
+and compares the detections with mmdet's ``predict`` on the same input.
 """
 import copy
 import os
@@ -10,12 +11,14 @@ import warnings
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 from torch import nn
 
 from .fuse import fuse_for_deploy
+from ..demo.shapes import image_rng, render_image
 from ..models import backbones
 from ..engine.preflight import check_checkpoint, check_dataset_config
 from .compare import match_detections
@@ -114,6 +117,22 @@ def dataset_image(cfg: Config, index: int = 0) -> dict:
     check_dataset_config('test_dataloader', cfg.test_dataloader.dataset)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     return dataset[index]
+
+
+def pipeline_image(cfg: Config, image: np.ndarray) -> dict:
+    """``image`` (uint8 H x W x 3, BGR) through the config's test pipeline without its annotation loading, as
+    mmdet's ``DetInferencer`` does: a test-set-like item (``inputs`` uint8 3 x h x w, ``data_samples``)."""
+    from mmcv.transforms import Compose
+    steps = [dict(step) for step in cfg.test_dataloader.dataset.pipeline
+             if step['type'].split('.')[-1] != 'LoadAnnotations']
+    steps[0]['type'] = 'mmdet.LoadImageFromNDArray'  # in place of the pipeline's image file loader
+    return Compose(steps)(dict(img=image, img_id=0))
+
+
+def generated_image(side: int, seed: int = 0) -> np.ndarray:
+    """A ``side`` x ``side`` uint8 image of the demo set's kind (shapes on a varied background), drawn from ``seed``."""
+    pixels, _, _ = render_image(image_rng(seed, 'val', 0), side)
+    return pixels
 
 
 def check_against_pytorch(detector: nn.Module, session, item: dict, size: Tuple[int, int]) -> Dict[str, float]:
