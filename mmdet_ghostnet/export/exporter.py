@@ -120,11 +120,11 @@ def dataset_image(cfg: Config, index: int = 0) -> dict:
 
 
 def pipeline_image(cfg: Config, image: np.ndarray) -> dict:
-    """``image`` (uint8 H x W x 3, BGR) through the config's test pipeline without its annotation loading, as
-    mmdet's ``DetInferencer`` does: a test-set-like item (``inputs`` uint8 3 x h x w, ``data_samples``)."""
+    """``image`` (uint8 H x W x 3, BGR) through the config's test pipeline, read from memory instead of a file (as
+    mmdet's ``inference_detector`` does; the annotation loading finds none): a test-set-like item (``inputs`` uint8
+    3 x h x w, ``data_samples``)."""
     from mmcv.transforms import Compose
-    steps = [dict(step) for step in cfg.test_dataloader.dataset.pipeline
-             if step['type'].split('.')[-1] != 'LoadAnnotations']
+    steps = [dict(step) for step in cfg.test_dataloader.dataset.pipeline]
     steps[0]['type'] = 'mmdet.LoadImageFromNDArray'  # in place of the pipeline's image file loader
     return Compose(steps)(dict(img=image, img_id=0))
 
