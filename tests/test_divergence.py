@@ -84,7 +84,8 @@ def test_non_finite_loss_or_gradient_stops_before_the_step_naming_iteration_and_
         runner.train()
     message = str(info.value)
     assert f'non-finite {what} at iteration 3 (epoch 1, batch 3 of 4)' in message
-    assert ('non-finite loss terms: loss=inf, loss_fit=inf' if what.startswith('loss') else 'the loss was finite') in message
+    terms = 'non-finite loss terms: loss=inf, loss_fit=inf' if what.startswith('loss') else 'the loss was finite'
+    assert terms in message
     assert 'no checkpoint was written yet' in message
     # The two good steps were taken, the bad one was not: w is finite and equals two plain SGD steps.
     reference = ScaleModel()

@@ -2,8 +2,9 @@
 
     python tools/check_dataset.py CONFIG [--splits train val test] [--cfg-options key=value ...]
 
-Reports every image file that is missing, does not decode, is incomplete or has another size than its annotation
-says, and every box the dataset class drops or changes, each with what training and evaluation will do with it.
+Reports every image file that is missing, does not decode (not an image, truncated) or has another size than its
+annotation says, and every box the dataset class drops or changes, each with what training and evaluation will do
+with it.
 Exits with 1 when anything was found, 0 when all is well.
 """
 import argparse

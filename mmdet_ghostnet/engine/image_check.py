@@ -1,6 +1,7 @@
-"""Check a dataset's images and boxes before training: every file that is missing, does not decode (not an image,
-truncated: OpenCV rejects incomplete files) or has another size than its annotation says, and every box the dataset class drops or changes, each with what
-the dataset class and the runner will do with it (``tools/check_dataset.py``, ``tools/train.py --check-images``).
+"""Check a dataset's images and boxes before training: every file that is missing, does not decode (not an
+image, or truncated: OpenCV refuses incomplete files) or has another size than its annotation says, and every box
+the dataset class drops or changes, each with what the dataset class and the runner will do with it
+(``tools/check_dataset.py``, ``tools/train.py --check-images``).
 """
 import os.path as osp
 from typing import Iterable, List, NamedTuple, Optional, Tuple
