@@ -314,6 +314,21 @@ def test_missing_local_weights_are_a_preflight_error(tmp_path):
         check_pretrained_backbone(model_cfg)
 
 
+def test_only_training_checks_the_imagenet_weights(tiny_data, hub_cache, monkeypatch):
+    """tools/train.py's checks fetch the backbone's ImageNet weights; tools/test.py's (split 'test') do not: the
+    trained checkpoint replaces them."""
+    from mmdet_ghostnet.utils import cli
+    monkeypatch.setattr(cli.Runner, 'from_cfg', lambda cfg: 'runner')
+    monkeypatch.setattr(cli.RUNNERS, 'build', lambda cfg: 'runner')
+    cfg = Config.fromfile(RETINANET_DEMO)
+    cfg.merge_from_dict({f'{split}_dataloader.dataset.data_root': f'{tiny_data}/'
+                         for split in ('train', 'val', 'test')})
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=closed_port_url())
+    assert cli.build_runner(cfg, ('test', )) == 'runner'
+    with pytest.raises(CheckpointDownloadError):
+        cli.build_runner(cfg, ('train', 'val'))
+
+
 def test_train_tool_stops_on_unreachable_weights_before_creating_the_work_dir(tiny_data, tmp_path, monkeypatch):
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
     url = closed_port_url()
