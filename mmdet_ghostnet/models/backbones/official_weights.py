@@ -23,6 +23,7 @@ IMAGENET_WEIGHTS = {
     ('GhostNetV2', 1.6): f'{RELEASES}/GhostNetV2/ck_ghostnetv2_16.pth.tar',
     ('GhostNetV3', 1.0): f'{RELEASES}/GhostNetV3/ghostnetv3-1.0.pth.tar',
 }
+RELEASED_WIDTHS = ', '.join(f'{name} {width}x' for name, width in IMAGENET_WEIGHTS)
 
 # The ImageNet classifier: never part of a detection backbone.
 HEAD_PREFIXES = ('conv_head.', 'classifier.')
@@ -137,7 +138,7 @@ def load_official_weights(model: nn.Module,
         raise ValueError(f'checkpoint={checkpoint!r} does not fit {type(model).__name__}'
                          f'(widen_factor={getattr(model, "widen_factor", "?")}): {len(mismatched)} tensors differ '
                          f'in shape, e.g. {_shorten(mismatched, 3)}. Set widen_factor to the width the checkpoint '
-                         'was trained with (released: GhostNet 1.0x; GhostNetV2 1.0x, 1.3x, 1.6x; GhostNetV3 1.0x).')
+                         f'was trained with (released: {RELEASED_WIDTHS}).')
     missing = [key for key in model_state if key not in state_dict and not key.endswith('num_batches_tracked')]
     unexpected = [key for key in state_dict if key not in model_state]
     if missing or unexpected:
