@@ -1,4 +1,5 @@
 """Reliability: clear errors before long work, kill-and-resume without loss, determinism, 2-process runs."""
+import contextlib
 import errno
 import io
 import json
@@ -11,6 +12,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -448,6 +451,35 @@ def test_two_process_training_runs_and_two_process_evaluation_matches_one_proces
             torch.testing.assert_close(predictions[1][img_id][key], expected[key], atol=1e-5, rtol=1e-5)
 
 
+def process_states() -> dict:
+    """``{pid: (parent pid, state letter)}`` of the machine's processes, from /proc."""
+    states = {}
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            state, parent = stat.read_text().rsplit(')', 1)[1].split()[:2]
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        states[int(stat.parent.name)] = (int(parent), state)
+    return states
+
+
+def kill_process_tree(pid: int) -> None:
+    """SIGKILL ``pid`` and all its descendants, and wait until none of them runs any more."""
+    states = process_states()
+    tree, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        tree.append(parent)
+        todo += [child for child, (its_parent, _) in states.items() if its_parent == parent]
+    for member in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while any(process_states().get(member, (0, 'Z'))[1] not in 'ZX' for member in tree):
+        assert time.monotonic() < deadline, f'processes {tree} survived SIGKILL'
+        time.sleep(0.1)
+
+
 def same_generator_states(a: dict, b: dict) -> bool:
     """Whether two states of ``capture_rng_state`` (Python, numpy, torch) are equal."""
     return (a['python'] == b['python'] and torch.equal(a['torch'], b['torch'])
@@ -476,7 +508,7 @@ def test_two_process_kill_and_resume_restores_each_process_random_stream(tiny_da
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     for line in process.stdout:
         if re.search(r'Epoch\(train\)\s+\[2\]\[1/2\]', line):
-            os.killpg(process.pid, signal.SIGKILL)  # torchrun and both processes
+            kill_process_tree(process.pid)  # torchrun starts its workers in sessions of their own
             break
     process.wait(timeout=60)
     assert (killed / 'epoch_1.pth').exists() and not (killed / 'epoch_2.pth').exists()
@@ -484,6 +516,7 @@ def test_two_process_kill_and_resume_restores_each_process_random_stream(tiny_da
     resumed = subprocess.run(dist_train(killed, options, '--resume'), cwd=REPO, env=env, capture_output=True,
                              text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert 'resumed epoch: 1, iter: 2' in resumed.stdout + resumed.stderr
 
     expected = torch.load(tmp_path / 'reference' / 'epoch_2.pth', weights_only=True)
     got = torch.load(killed / 'epoch_2.pth', weights_only=True)
