@@ -46,9 +46,9 @@ class Samples(Dataset):
         return dict(inputs=torch.tensor([x]), data_samples=torch.tensor([y]))
 
 
-def toy_runner(tmp_path: Path, pairs, custom_hooks=()) -> ResumableRunner:
+def toy_runner(tmp_path: Path, pairs, custom_hooks=(), **checkpoint) -> ResumableRunner:
     """A ResumableRunner training ``ScaleModel`` with SGD on ``pairs`` (one per iteration), one epoch, keeping
-    one checkpoint."""
+    one checkpoint (``checkpoint``: more ``CheckpointHook`` arguments)."""
     return ResumableRunner(
         model=ScaleModel(),
         work_dir=str(tmp_path),
@@ -57,7 +57,8 @@ def toy_runner(tmp_path: Path, pairs, custom_hooks=()) -> ResumableRunner:
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=True, max_epochs=1),
         custom_hooks=list(custom_hooks),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1, **checkpoint)),
+        visualizer=dict(type='Visualizer', name=str(tmp_path)),  # its own, even if built in the same second
         default_scope='mmengine')
 
 
@@ -143,6 +144,21 @@ def test_the_kept_checkpoint_survives_a_refused_or_failed_save_with_max_keep_ckp
         runner.model.w.fill_(0.5)
     hook._save_checkpoint_with_step(runner, 2, meta=dict(epoch=2, iter=4))  # then one is kept: the new one
     assert sorted(p.name for p in tmp_path.glob('*.pth*')) == ['epoch_2.pth']
+
+
+def test_the_best_checkpoint_survives_non_finite_weights(tmp_path):
+    """MMEngine removes the previous best checkpoint before it writes a new one: the weights are checked first."""
+    runner = toy_runner(tmp_path, GOOD, save_best='loss', rule='less')
+    hook = next(h for h in runner.hooks if isinstance(h, CheckpointHook))
+    runner.train()
+    hook._save_best_checkpoint(runner, {'loss': 1.0})
+    best = tmp_path / 'best_loss_epoch_1.pth'
+    good = best.read_bytes()
+    with torch.no_grad():
+        runner.model.w.fill_(math.nan)
+    with pytest.raises(FloatingPointError, match='refusing to write the best checkpoint'):
+        hook._save_best_checkpoint(runner, {'loss': 0.5})
+    assert best.read_bytes() == good
 
 
 def test_save_checkpoint_refuses_non_finite_weights(tmp_path):

@@ -143,9 +143,8 @@ class ValidatedCheckpointHook(CheckpointHook):
             runner.val_loop.run()
 
     def _save_checkpoint_with_step(self, runner, step: int, meta: dict) -> None:
-        """MMEngine's save, but refused before anything happens if the weights are not finite, and with the
-        checkpoint that ``max_keep_ckpts`` lets go removed after the new one is written, not before."""
-        check_finite_weights(runner.model, f'checkpoint {self.filename_tmpl.format(step)}')
+        """MMEngine's save, but the checkpoint that ``max_keep_ckpts`` lets go is removed after the new one is
+        written, not before: a refused (non-finite weights) or failed save leaves the kept ones as they were."""
         kept = self.keep_ckpt_ids if self.max_keep_ckpts > 0 else None
         kept_before = list(kept or [])
         stale = kept.popleft() if kept and kept[-1] != step and len(kept) == self.max_keep_ckpts else None
