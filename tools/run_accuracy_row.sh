@@ -6,7 +6,8 @@
 # command is run again; its training time is then the sum over the starts of the work kept
 # (mmdet_ghostnet/engine/training_record.py).
 #   bash tools/run_accuracy_row.sh configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_bccd.py 0
-# Environment: PY (default .venv/bin/python), WORK_ROOT (default work_dirs/bccd), BCCD_ROOT (default data/bccd/).
+# Environment: PY (default .venv/bin/python), WORK_ROOT (default work_dirs/bccd), BCCD_ROOT (default data/bccd/),
+# RESULTS_ROOT (default docs/accuracy/runs; docs/accuracy/shipped for the runs whose weights ship in checkpoints/).
 # The study ran each row on one core with one thread: taskset -c 0 env OMP_NUM_THREADS=1 bash tools/...
 # run.json records the threads and whether glibc kept freed memory (MALLOC_MMAP_MAX_=0, as --keep-freed-memory
 # of tools/benchmark.py), since both change the training time (not the losses, which stay bit-identical for the
@@ -18,7 +19,7 @@ SEED="${2:-0}"
 PY="${PY:-.venv/bin/python}"
 NAME="$(basename "$CONFIG" .py)_seed$SEED"
 WORK_DIR="${WORK_ROOT:-work_dirs/bccd}/$NAME"
-RESULTS="docs/accuracy/runs/$NAME"
+RESULTS="${RESULTS_ROOT:-docs/accuracy/runs}/$NAME"
 
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" --resume --cfg-options "randomness.seed=$SEED"
 
