@@ -1,7 +1,7 @@
 # The paper's detection backbone (GhostNet 1.1x tapped at the ends of the stride 4/8/16/32 levels) and the plugin,
 # shared by the RetinaNet and Faster R-CNN model bases as ``{{_base_.ghostnet_backbone}}``.
 custom_imports = dict(imports=['mmdet_ghostnet'], allow_failed_imports=False)
-# The plugin's runner: atomic checkpoint writes and exact resumption of random streams (see the README).
+# The plugin's runner: atomic checkpoint writes and exact resumption of random streams (see docs/reliability.md).
 runner_type = 'ResumableRunner'
 
 ghostnet_backbone = dict(
