@@ -12,7 +12,7 @@ package (which every config does through ``custom_imports``):
   unsafe. The registry holds the default statistics, which every ``HistoryBuffer`` registers again, and
   custom ones registered at import time, so nothing is lost.
 """
-from typing import List
+from typing import Dict, List
 
 import numpy as np
 import torch
@@ -40,3 +40,9 @@ def allow_mmengine_checkpoints() -> None:
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(mmengine_checkpoint_globals())
     HistoryBuffer.__getstate__ = history_buffer_state
+
+
+def nonfinite_tensors(state_dict: Dict[str, torch.Tensor]) -> List[str]:
+    """Names of the floating-point tensors of ``state_dict`` that hold a NaN or an infinity."""
+    return [name for name, tensor in state_dict.items()
+            if tensor.is_floating_point() and not torch.isfinite(tensor).all()]

@@ -15,6 +15,7 @@ import torch
 import yaml
 
 from .atomic_file import atomic_write_path
+from .checkpoint_safety import nonfinite_tensors
 
 KEPT_META = ('dataset_meta', 'epoch', 'iter', 'seed', 'mmdet_version', 'mmengine_version')
 
@@ -37,8 +38,7 @@ def publish_weights(checkpoint: Union[str, Path], out: Union[str, Path], fp16: b
     state_dict = loaded.get('state_dict') if isinstance(loaded, dict) else None
     if not isinstance(state_dict, dict):
         raise ValueError(f'checkpoint={str(checkpoint)!r} holds no state_dict')
-    not_finite = [name for name, tensor in state_dict.items()
-                  if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    not_finite = nonfinite_tensors(state_dict)
     if not_finite:
         raise ValueError(f'checkpoint={str(checkpoint)!r} has {len(not_finite)} non-finite tensors '
                          f'({not_finite[:5]}): refusing to publish it')

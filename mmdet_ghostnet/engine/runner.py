@@ -48,6 +48,7 @@ from mmengine.runner import EpochBasedTrainLoop, Runner, find_latest_checkpoint
 from torch import nn
 from torch.utils.data import DataLoader
 
+from .checkpoint_safety import nonfinite_tensors
 from .hooks import DivergenceGuardHook
 from .unreadable_images import skip_unreadable_images
 
@@ -81,7 +82,7 @@ def check_finite_weights(model: nn.Module, checkpoint: str) -> None:
     """Raise ``FloatingPointError`` (naming ``checkpoint``, what was to be written) if any floating-point tensor
     of ``model``'s state is not finite."""
     state = model.state_dict()
-    bad = [name for name, value in state.items() if value.is_floating_point() and not value.isfinite().all()]
+    bad = nonfinite_tensors(state)
     if bad:
         raise FloatingPointError(f'refusing to write {checkpoint}: {len(bad)} of {len(state)} tensors of '
                                  f'the model are not finite (e.g. {", ".join(bad[:3])}); the earlier checkpoints '
