@@ -5,8 +5,6 @@
 """
 import argparse
 
-from mmdet_ghostnet.engine.image_check import check_config_images
-from mmdet_ghostnet.engine.preflight import check_dataset_config
 from mmdet_ghostnet.utils.cli import (add_common_arguments, build_runner, check_config_file, check_existing_file,
                                          close_distributed, load_config)
 
@@ -52,14 +50,7 @@ def main() -> None:
         cfg.load_from = args.resume
 
     splits = ('train', 'val') if cfg.get('val_cfg') else ('train', )
-    if args.check_images:
-        for split in splits:  # the pre-flight's clear errors first (a missing data root, ...)
-            check_dataset_config(f'{split}_dataloader', cfg[f'{split}_dataloader'].dataset)
-        findings = check_config_images(cfg, splits)
-        if findings:
-            raise SystemExit('--check-images found {} problem(s):\n{}'.format(len(findings),
-                                                                              '\n'.join(map(str, findings))))
-    runner = build_runner(cfg, splits, checkpoint=cfg.get('load_from'))
+    runner = build_runner(cfg, splits, checkpoint=cfg.get('load_from'), check_images=args.check_images)
     runner.train()
     close_distributed()
 

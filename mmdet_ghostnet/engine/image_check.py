@@ -119,11 +119,11 @@ def config_datasets(cfg: Config, splits: Iterable[str]) -> list:
             continue
         seen.append(loader.dataset)
         with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-            datasets.append((split, DATASETS.build(loader.dataset)))
+            datasets.append(DATASETS.build(loader.dataset))
     return datasets
 
 
 def check_config_images(cfg: Config, splits: Iterable[str] = ('train', 'val', 'test'),
                         progress: bool = True) -> List[Finding]:
     """Every problem with the images and boxes of the config's datasets of ``splits``, in order."""
-    return [finding for _, dataset in config_datasets(cfg, splits) for finding in dataset_findings(dataset, progress)]
+    return [finding for dataset in config_datasets(cfg, splits) for finding in dataset_findings(dataset, progress)]

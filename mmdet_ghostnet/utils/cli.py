@@ -10,6 +10,7 @@ from mmengine.registry import MODELS, RUNNERS, DefaultScope
 from mmengine.runner import Runner
 from torch import nn
 
+from ..engine.image_check import check_config_images
 from ..engine.preflight import check_checkpoint, check_dataset_config, check_model_config, check_pretrained_backbone
 
 
@@ -55,15 +56,19 @@ def load_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def build_runner(cfg: Config, splits: tuple, checkpoint: Optional[str] = None) -> Runner:
+def build_runner(cfg: Config, splits: tuple, checkpoint: Optional[str] = None, check_images: bool = False) -> Runner:
     """Check the model config, the datasets of ``splits`` (e.g. ``('train', 'val')``), the backbone's ImageNet
-    weights (when training) and ``checkpoint`` (if any) against the model, then build the runner: all before any
-    long work starts, and before the runner creates the work dir, its log and its config copy, so that a refused
-    run leaves nothing behind."""
+    weights (when training), with ``check_images`` every image and box of those datasets (``SystemExit`` listing
+    the problems), and ``checkpoint`` (if any) against the model, then build the runner: all before any long work
+    starts, and before the runner creates the work dir, its log and its config copy, so that a refused run leaves
+    nothing behind."""
     check_model_config(cfg.model)
     for split in splits:
         if cfg.get(f'{split}_dataloader'):
             check_dataset_config(f'{split}_dataloader', cfg[f'{split}_dataloader'].dataset)
+    findings = check_config_images(cfg, splits) if check_images else []
+    if findings:
+        raise SystemExit(f'--check-images found {len(findings)} problem(s):\n' + '\n'.join(map(str, findings)))
     if 'train' in splits:  # only training initialises the backbone from its ImageNet weights
         check_pretrained_backbone(cfg.model)
     if checkpoint is not None:
