@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet_ghostnet import GhostFPN, GhostNet, fuse_for_deploy
-from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO
+from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, RTMDET_DEMO
 
 TOLERANCE = 1e-5
 
@@ -89,10 +89,12 @@ def detector_outputs(detector: nn.Module, images: torch.Tensor):
     return (detector.rpn_head(features), bbox_results['cls_score'], bbox_results['bbox_pred'])
 
 
-# The demo detectors, and the BCCD study's peers built on mmdet's backbones, which the study times folded too.
+# The demo detectors, the BCCD study's peers built on mmdet's backbones, which the study times folded too, and
+# the light detector's tiny size (its head shares dense convs across levels, each level with its BatchNorms; the
+# nano demo's shares depthwise-separable ones): each BatchNorm must fold into its own level's copy of the conv.
 @pytest.mark.parametrize('config', [
-    RETINANET_DEMO, FASTER_RCNN_DEMO, REPO / 'configs/bccd/retinanet_mobilenetv2_fpn_bccd.py',
-    REPO / 'configs/bccd/faster-rcnn_r18_fpn_bccd.py'
+    RETINANET_DEMO, FASTER_RCNN_DEMO, RTMDET_DEMO, REPO / 'configs/bccd/retinanet_mobilenetv2_fpn_bccd.py',
+    REPO / 'configs/bccd/faster-rcnn_r18_fpn_bccd.py', REPO / 'configs/bccd/rtmdet-tiny_ghostnetv2-1.3x_ghostpan_bccd.py'
 ])
 def test_whole_detectors(config):
     detector = MODELS.build(Config.fromfile(str(config)).model)

@@ -30,11 +30,15 @@ def test_config_builds_with_neck_fitting_backbone(config):
     assert isinstance(model.backbone, GhostNet) and isinstance(model.neck, GhostFPN)
     assert list(model.neck.in_channels) == list(model.backbone.out_channels)
     model.init_weights()
+    images = torch.randn(1, 3, 160, 224)
     with torch.no_grad():
-        features = model.eval().extract_feat(torch.randn(1, 3, 160, 224))
+        taps = model.eval().backbone(images)
+        features = model.extract_feat(images)
     assert len(features) == cfg.model.neck.num_outs
-    assert [f.shape[-2:] for f in features][0] == (math.ceil(160 / 2**(model.neck.start_level + 2)),
-                                                   math.ceil(224 / 2**(model.neck.start_level + 2)))
+    # the first output has the resolution of the first tap used: stride 4 for the paper's taps (light: 8)
+    first_stride = 2**(min(cfg.model.backbone.out_indices) // 2 + 1 + model.neck.start_level)
+    assert features[0].shape[-2:] == taps[model.neck.start_level].shape[-2:] == (math.ceil(160 / first_stride),
+                                                                                 math.ceil(224 / first_stride))
 
 
 def test_paper_configs_use_width_1_1_and_the_paper_taps():

@@ -16,6 +16,7 @@ from mmdet.registry import DATASETS, METRICS
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet_ghostnet.export.compare import combine, match_detections, same_detections
 from mmdet_ghostnet.export.end2end import HeadOutputs
@@ -23,35 +24,68 @@ from mmdet_ghostnet.export.exporter import (OUTPUT_NAMES, check_against_pytorch,
                                             generated_image, load_detector, pipeline_image)
 from mmdet_ghostnet.export.runtime import kernel_time_by_op_type, ort_session
 
-from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, run, tiny_run_options
+from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, RTMDET_DEMO, run, tiny_run_options
 
-SCORE_THR_KEYS = {'retinanet': 'model.test_cfg.score_thr', 'faster-rcnn': 'model.test_cfg.rcnn.score_thr'}
-CONFIGS = {'retinanet': RETINANET_DEMO, 'faster-rcnn': FASTER_RCNN_DEMO}
-CLASSIFIERS = {'retinanet': 'bbox_head.retina_cls', 'faster-rcnn': 'roi_head.bbox_head.fc_cls'}
-SEPARATED_LOGIT_STD = 3.0
+SCORE_THR_KEYS = {'retinanet': 'model.test_cfg.score_thr', 'faster-rcnn': 'model.test_cfg.rcnn.score_thr',
+                  'rtmdet': 'model.test_cfg.score_thr'}
+CONFIGS = {'retinanet': RETINANET_DEMO, 'faster-rcnn': FASTER_RCNN_DEMO, 'rtmdet': RTMDET_DEMO}
+# Per exported detector: layer -> (std, mean) its outputs are given on the test items (mean None: left as is).
+# Class logits spread with std 3 (RTMDet's about its prior, -4.6 = logit(0.01), as RetinaNet's are); RTMDet's box distances (in strides, before the head multiplies them by the
+# stride) of 2 +- 0.5 strides, so that its boxes are not the points they are a few steps from initialisation.
+SPREAD_OUTPUTS = {
+    'retinanet': {'bbox_head.retina_cls': (3.0, None)},
+    'faster-rcnn': {'roi_head.bbox_head.fc_cls': (3.0, None)},
+    'rtmdet': {**{f'bbox_head.rtm_cls.{level}': (3.0, -4.6) for level in range(3)},
+               **{f'bbox_head.rtm_reg.{level}': (0.5, 2.0) for level in range(3)}},
+}
+# The tools around an exported file (tools/test.py, paint, export without the data set) do not depend on the
+# detector's structure: they are tested on these two only (RTMDet's export is tested for its graph and parity).
+TOOL_CASES = ['faster-rcnn', 'retinanet']
+# Raw dense head outputs (HeadOutputs): class and box maps of each level (RetinaNet / RPN: 5 levels, RTMDet: 3).
+HEAD_OUTPUTS = {'retinanet': 10, 'faster-rcnn': 10, 'rtmdet': 6}
 
 
-def separate_scores(cfg: Config, config: Path, checkpoint: Path, classifier: str, items: list) -> Path:
-    """A copy of ``checkpoint`` whose ``classifier`` (a module name) has its weights scaled so that its logits on
-    ``items`` have a standard deviation of ``SEPARATED_LOGIT_STD``: scores spread over (0, 1).
+def spread_outputs(cfg: Config, config: Path, checkpoint: Path, layers: dict, items: list) -> Path:
+    """A copy of ``checkpoint`` with BatchNorm statistics of ``items`` and its ``layers`` (module name -> (std,
+    mean)) scaled (and their biases shifted, where a mean is given) so that their outputs on ``items`` have that
+    std (and mean).
 
-    A detector a few steps from its initialisation gives logits within about 0.02 of the class prior's (its head's
-    features are small): which boxes make the top K (``max_per_img``) is then decided by differences of the order of
-    float rounding, which change with the kernels and the number of threads. Spread scores make the cut-off a
-    property of the model, as it is for a trained one.
+    A detector a few steps from its initialisation has BatchNorm running statistics still close to their initial
+    values (a light head's signal then vanishes in eval mode), and gives logits within about 0.02 of the class
+    prior's: which boxes make the top K (``max_per_img``) is then decided by differences of the order of float
+    rounding, which change with the kernels and the number of threads. Statistics of the data and spread outputs
+    make the cut-off a property of the model, as it is for a trained one.
     """
     detector = load_detector(cfg, str(config), str(checkpoint))
-    logits = []
-    hook = detector.get_submodule(classifier).register_forward_hook(
-        lambda module, inputs, output: logits.append(output.flatten()))
+    data = detector.data_preprocessor(pseudo_collate(items), False)
+    for module in detector.modules():
+        if isinstance(module, _BatchNorm):
+            module.reset_running_stats()
+            module.momentum = None  # a cumulative average over the forward passes
+    detector.train()
+    with torch.no_grad():
+        detector(data['inputs'], data['data_samples'], mode='tensor')
+    detector.eval()
+
+    outputs = {name: [] for name in layers}  # each without its bias: what the weights make of the inputs
+    hooks = [detector.get_submodule(name).register_forward_hook(
+        lambda module, inputs, output, name=name: outputs[name].append(
+            (output.transpose(1, -1) - module.bias).flatten())) for name in layers]
     with torch.no_grad():
         detector.test_step(pseudo_collate(items))
-    hook.remove()
+        for hook in hooks:
+            hook.remove()
+        for name, (std, mean) in layers.items():
+            layer, output = detector.get_submodule(name), torch.cat(outputs[name])
+            scale = std / output.std()
+            layer.weight *= scale
+            if mean is not None:
+                layer.bias += mean - scale * output.mean() - layer.bias.mean()
     state = torch.load(checkpoint, map_location='cpu', weights_only=False)  # mmengine's meta: not only tensors
-    state['state_dict'][f'{classifier}.weight'] *= SEPARATED_LOGIT_STD / torch.cat(logits).std()
-    separated = checkpoint.with_name('separated_scores.pth')
-    torch.save(state, separated)
-    return separated
+    state['state_dict'] = detector.state_dict()
+    spread = checkpoint.with_name('spread_outputs.pth')
+    torch.save(state, spread)
+    return spread
 
 
 def load_tool(name: str):
@@ -73,7 +107,7 @@ def run_tool(monkeypatch, name: str, *args) -> int:
 
 @pytest.fixture(scope='module', params=sorted(CONFIGS))
 def exported(request, tiny_data, tmp_path_factory):
-    """A demo detector trained for 4 iterations, its scores separated, and exported with score threshold 0 (it
+    """A demo detector trained for 4 iterations, its outputs spread, and exported with score threshold 0 (it
     predicts boxes)."""
     name = request.param
     work_dir = tmp_path_factory.mktemp(name)
@@ -86,7 +120,7 @@ def exported(request, tiny_data, tmp_path_factory):
     init_default_scope('mmdet')  # module fixtures run before conftest's per-test scope
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     items = [dataset[index] for index in range(len(dataset))]
-    checkpoint = separate_scores(cfg, CONFIGS[name], work_dir / 'epoch_1.pth', CLASSIFIERS[name], items)
+    checkpoint = spread_outputs(cfg, CONFIGS[name], work_dir / 'epoch_1.pth', SPREAD_OUTPUTS[name], items)
     onnx_file = work_dir / f'{name}.onnx'
     result = run(REPO / 'tools' / 'export_onnx.py', CONFIGS[name], checkpoint, '--out', onnx_file,
                  '--cfg-options', *options)
@@ -120,17 +154,18 @@ def test_onnx_runtime_gives_the_detections_of_pytorch_predict(exported):
 def test_raw_head_outputs_agree_within_1e_4_of_their_magnitude(exported, tmp_path):
     heads = HeadOutputs(exported['detector']).eval()
     images = torch.stack([item['inputs'].float() for item in exported['items'][:2]])
-    names = [f'head{index}' for index in range(10)]  # RetinaNet / RPN: class and box maps of 5 levels
+    names = [f'head{index}' for index in range(HEAD_OUTPUTS[exported['name']])]
     export_onnx(heads, images, str(tmp_path / 'heads.onnx'), names)
     outputs = ort_session(tmp_path / 'heads.onnx').run(names, {'input': images.numpy()})
     with torch.no_grad():
         expected = heads(images)
-    assert len(outputs) == len(expected) == 10
+    assert len(outputs) == len(expected) == len(names)
     for output, reference in zip(outputs, expected):
         assert output.shape == tuple(reference.shape)
         assert np.abs(output - reference.numpy()).max() <= 1e-4 * reference.abs().max().item()
 
 
+@pytest.mark.parametrize('exported', TOOL_CASES, indirect=True)
 def test_test_tool_evaluates_the_onnx_file_like_the_checkpoint(exported, tmp_path, monkeypatch, capsys):
     """tools/test.py FILE.onnx: the COCO metrics and, per image in original pixels, the detections of mmdet's own
     test step of the checkpoint's model (data preprocessor, predict with rescale), computed here."""
@@ -169,6 +204,7 @@ def test_test_tool_evaluates_the_onnx_file_like_the_checkpoint(exported, tmp_pat
     assert 'NOT the same detections' in report  # some boxes remain matched: the same box is kept for two classes
 
 
+@pytest.mark.parametrize('exported', TOOL_CASES, indirect=True)
 def test_export_without_the_test_set_checks_on_a_generated_image(exported, tmp_path, monkeypatch, capsys):
     """No test set on disk: the export succeeds, checked on a generated image, and says so; the file is the
     detector's (same detections as PyTorch on the test images)."""
@@ -185,6 +221,7 @@ def test_export_without_the_test_set_checks_on_a_generated_image(exported, tmp_p
                for item in exported['items'][:2])
 
 
+@pytest.mark.parametrize('exported', TOOL_CASES, indirect=True)
 def test_check_image_and_generated_image_go_through_the_test_pipeline_as_test_images(exported):
     """``--check-image`` gives the test set's own item for one of its images (without reading the data set);
     a generated image is resized like any other."""
@@ -239,6 +276,7 @@ def test_match_detections_counts_only_same_label_overlapping_boxes():
 MMDET_RETINANET = mmdet.__file__.replace('__init__.py', '.mim/configs/retinanet/retinanet_r50_fpn_1x_coco.py')
 
 
+@pytest.mark.parametrize('exported', TOOL_CASES, indirect=True)
 def test_paint_tool_paints_an_exported_model_as_its_checkpoint(exported, tiny_data, tmp_path):
     """Same detections, same class names: the painted pictures of the .onnx file and of the checkpoint agree."""
     image = sorted((tiny_data / 'val').iterdir())[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 REPO = Path(__file__).parents[1]
 RETINANET_DEMO = REPO / 'configs' / 'demo' / 'retinanet_ghostnet_fpn_demo.py'
 FASTER_RCNN_DEMO = REPO / 'configs' / 'demo' / 'faster-rcnn_ghostnet_fpn_demo.py'
+RTMDET_DEMO = REPO / 'configs' / 'demo' / 'rtmdet-nano_ghostnet_ghostpan_demo.py'
 
 
 def tiny_run_options(data_root: Path, score_thr_key: str) -> list:

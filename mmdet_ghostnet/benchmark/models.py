@@ -106,11 +106,14 @@ DETECTOR_CONFIGS = {
 }
 # Detectors exactly as a config of this repository builds them (no peers): the small ones of the offline demo, and
 # every row of the BCCD accuracy study (docs/accuracy.md) under its config's name (``--models _bccd`` picks them).
+# The light detector's two COCO configs also have rows (by config name), for their costs at their own inputs
+# (``--models rtmdet- --sizes 416x416`` / ``640x640``).
 BCCD_CONFIGS = sorted((REPO / 'configs' / 'bccd').glob('*_bccd.py'))
+LIGHT_COCO_CONFIGS = sorted((REPO / 'configs').glob('rtmdet-*_coco.py'))
 CONFIG_DETECTORS = {
     'RetinaNet demo': 'configs/demo/retinanet_ghostnet_fpn_demo.py',
     'Faster R-CNN demo': 'configs/demo/faster-rcnn_ghostnet_fpn_demo.py',
-    **{path.stem: str(path.relative_to(REPO)) for path in BCCD_CONFIGS},
+    **{path.stem: str(path.relative_to(REPO)) for path in (*BCCD_CONFIGS, *LIGHT_COCO_CONFIGS)},
 }
 # Detectors also measured BatchNorm-folded (and GhostNetV3's branches folded), as the row '<name> deploy'. Every
 # study row has one, so that the study compares its detectors as a user ships them (``tools/test.py --deploy``).
@@ -131,9 +134,12 @@ DETECTOR_BODIES: Dict[str, Optional[Tuple[dict, List[int]]]] = {
 
 
 def _build_detector(config: str, body: Optional[str] = None) -> nn.Module:
-    """The model of ``config``, its backbone and neck replaced as ``DETECTOR_BODIES[body]`` says (if ``body``)."""
+    """The model of ``config``, its backbone and neck replaced as ``DETECTOR_BODIES[body]`` says (if ``body``).
+    A backbone's ImageNet weights are not loaded (rows have random or trained weights; nothing is downloaded)."""
     from mmengine.config import Config
     cfg = Config.fromfile(str(REPO / config)).model
+    if (cfg.backbone.get('init_cfg') or {}).get('type') == 'Pretrained':
+        cfg.backbone.init_cfg = None
     if body is not None and DETECTOR_BODIES[body] is not None:
         backbone, in_channels = DETECTOR_BODIES[body]
         cfg.backbone = backbone

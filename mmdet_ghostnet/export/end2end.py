@@ -9,8 +9,9 @@ hands them to the model (BGR 0-255, resized), padded at the bottom and right to 
 
 with K the config's ``max_per_img``. Inside: the data preprocessor's channel swap and normalisation, the network,
 and mmdet's post-processing (per-level top ``nms_pre``, score threshold, box decoding, empty-box filter, NMS per
-class, ``max_per_img``) with static shapes (see ``nms.py``). Supported: single-stage anchor heads (RetinaNet) and
-RPN + standard RoI head detectors (Faster R-CNN), with ``DeltaXYWHBBoxCoder`` boxes.
+class, ``max_per_img``) with static shapes (see ``nms.py``). Supported: single-stage dense heads with anchor or
+point priors (RetinaNet with ``DeltaXYWHBBoxCoder`` boxes; RTMDet-style heads such as ``GhostSepBNHead`` with
+``DistancePointBBoxCoder`` boxes) and RPN + standard RoI head detectors (Faster R-CNN).
 """
 from typing import List, Sequence, Tuple
 
@@ -74,8 +75,10 @@ class End2EndDetector(nn.Module):
     # ---------------------------------------------------------------------------------------------- helpers
     @staticmethod
     def decode(coder: nn.Module, priors: Tensor, deltas: Tensor, bounds: Tensor) -> Tensor:
-        """Boxes from ``deltas`` against ``priors`` (... x 4 each), clipped to the input (``bounds`` W, H, W, H)."""
-        boxes = coder.decode(priors.reshape(-1, 4), deltas.reshape(-1, 4), max_shape=None).reshape(deltas.shape)
+        """Boxes from ``deltas`` (... x 4) against ``priors`` (anchors ... x 4, or points ... x 2), clipped to the
+        input (``bounds`` W, H, W, H)."""
+        boxes = coder.decode(priors.reshape(-1, priors.shape[-1]), deltas.reshape(-1, 4),
+                             max_shape=None).reshape(deltas.shape)
         return torch.min(torch.max(boxes, torch.zeros_like(boxes)), bounds)
 
     @staticmethod
@@ -93,7 +96,7 @@ class End2EndDetector(nn.Module):
 
     # ----------------------------------------------------------------------------------------- single stage
     def single_stage(self, feats: Sequence[Tensor], bounds: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-        """mmdet's ``AnchorHead.predict_by_feat``: top ``nms_pre`` (anchor, class) pairs per level above the score
+        """mmdet's ``BaseDenseHead.predict_by_feat``: top ``nms_pre`` (prior, class) pairs per level above the score
         threshold, decoded, empty boxes dropped, NMS per class, ``max_per_img`` best."""
         head, cfg = self.detector.bbox_head, self.test_cfg
         cls_maps, reg_maps = head(feats)
@@ -104,8 +107,8 @@ class End2EndDetector(nn.Module):
                                                                                           head.cls_out_channels))
             deltas = reg_map.permute(0, 2, 3, 1).reshape(num_images, -1, 4)
             best, index = top_candidates(level_scores.reshape(num_images, -1), cfg.get('nms_pre', -1))
-            anchor = torch.div(index, num_classes, rounding_mode='floor')
-            boxes.append(self.decode(head.bbox_coder, priors[anchor], gather_rows(deltas, anchor), bounds))
+            prior = torch.div(index, num_classes, rounding_mode='floor')
+            boxes.append(self.decode(head.bbox_coder, priors[prior], gather_rows(deltas, prior), bounds))
             scores.append(best)
             labels.append(index % num_classes)
         boxes, scores, labels = torch.cat(boxes, 1), torch.cat(scores, 1), torch.cat(labels, 1)

@@ -34,7 +34,7 @@ OUTPUT_NAMES = ['dets', 'labels']
 def check_config(cfg: Config, path: str) -> None:
     """Stop unless ``cfg`` (read from ``path``) is a detector of this repository (a backbone of this repository,
     or any config under its ``configs/``, such as the BCCD study's MobileNetV2 and ResNet-18 peers) with an
-    exportable structure (a single-stage anchor head, or RPN + standard RoI head, with delta boxes)."""
+    exportable structure (a single-stage dense head with anchor or point priors, or RPN + standard RoI head)."""
     model = cfg.get('model') or {}
     backbone = (model.get('backbone') or {}).get('type')
     if backbone not in backbones.__all__ and REPO_CONFIGS not in Path(path).resolve().parents:
@@ -44,7 +44,8 @@ def check_config(cfg: Config, path: str) -> None:
         'bbox_head' in model and 'anchor_generator' in model['bbox_head'])
     if not heads:
         raise ValueError(f'config={path!r}: model.type={model.get("type")!r} cannot be exported: supported are '
-                         'single-stage anchor heads (RetinaNet) and RPN + StandardRoIHead (Faster R-CNN)')
+                         'single-stage dense heads with a prior generator (RetinaNet, RTMDet) and RPN + StandardRoIHead '
+                         '(Faster R-CNN)')
 
 
 def default_input_size(cfg: Config) -> Tuple[int, int]:

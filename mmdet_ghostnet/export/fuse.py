@@ -9,6 +9,8 @@ Use it on a backbone, a neck or a whole detector after its weights are loaded::
 or from a config / the command line: ``custom_hooks = [dict(type='FuseConvBNHook')]`` or
 ``tools/test.py ... --deploy``, which fold the model before testing starts. A folded model is for inference only.
 """
+import copy
+
 import torch
 from mmcv.cnn import fuse_conv_bn
 from mmdet.registry import HOOKS
@@ -24,7 +26,9 @@ from ..models.layers import fold_rep_convs
 def fuse_for_deploy(model: nn.Module, channels_last: bool = True) -> nn.Module:
     """Switch ``model`` to eval mode and fold each BatchNorm that follows a conv into it (in place).
 
-    First each re-parameterised sum of conv + BN branches (``RepConvNorm``, GhostNetV3's training form) becomes
+    Modules shared by several parents (the tower convs that RTMDet-style heads share across levels, each level
+    with its own BatchNorm) are first copied per parent, so that each BatchNorm folds into its own conv. Then each
+    re-parameterised sum of conv + BN branches (``RepConvNorm``, GhostNetV3's training form) becomes
     one conv with bias; then ``y = bn(conv(x))`` becomes one conv with weight ``w * g / sqrt(var + eps)`` and bias
     ``(b - mean) * g / sqrt(var + eps) + beta``; the BatchNorm is replaced by ``nn.Identity``. With
     ``channels_last`` the weights of every ``GhostNet`` inside ``model`` are stored NHWC, so its convolutions take
@@ -33,12 +37,26 @@ def fuse_for_deploy(model: nn.Module, channels_last: bool = True) -> nn.Module:
     """
     model.eval()
     with torch.no_grad():
+        unshare_modules(model)
         fold_rep_convs(model)
         fuse_conv_bn(model)
     if channels_last:
         for module in model.modules():
             if isinstance(module, GhostNet):
                 module.to(memory_format=torch.channels_last)
+    return model
+
+
+def unshare_modules(model: nn.Module) -> nn.Module:
+    """Give every parent after the first that holds a module its own copy of it (in place), so that changing one
+    (folding a BatchNorm into it) changes no other."""
+    seen = set()
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if id(child) in seen:
+                setattr(parent, name, copy.deepcopy(child))
+            else:
+                seen.add(id(child))
     return model
 
 

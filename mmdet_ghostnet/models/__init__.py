@@ -1,4 +1,5 @@
 from .backbones import GhostNet, GhostNetV2, GhostNetV3
+from .dense_heads import GhostSepBNHead
 from .necks import GhostFPN
 
-__all__ = ['GhostNet', 'GhostNetV2', 'GhostNetV3', 'GhostFPN']
+__all__ = ['GhostNet', 'GhostNetV2', 'GhostNetV3', 'GhostFPN', 'GhostSepBNHead']

@@ -1,0 +1,93 @@
+"""The light GhostNet detector: GhostSepBNHead (towers shared across levels, BatchNorm per level, dense /
+depthwise-separable / Ghost convs), its configs, and their costs against the budgets of the detectors they are
+sized like (NanoDet-Plus-m 1.52 G multiply-adds at 416x416, RTMDet-tiny 8.0 G at 640x640)."""
+import pytest
+import torch
+from mmdet.models.dense_heads import RTMDetSepBNHead
+from mmdet.registry import MODELS
+from mmdet.structures import DetDataSample
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmdet_ghostnet import GhostSepBNHead
+from mmdet_ghostnet.benchmark.measure import Settings, measure_cost
+from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME
+from tool_runs import REPO
+
+HEAD = dict(num_classes=3, in_channels=16, feat_channels=16, stacked_convs=2, norm_cfg=dict(type='BN'),
+            act_cfg=dict(type='ReLU'), anchor_generator=dict(type='MlvlPointGenerator', offset=0, strides=[8, 16, 32]),
+            bbox_coder=dict(type='DistancePointBBoxCoder'),
+            loss_cls=dict(type='QualityFocalLoss', use_sigmoid=True, beta=2.0, loss_weight=1.0),
+            loss_bbox=dict(type='GIoULoss', loss_weight=2.0))
+FEATS = [torch.randn(2, 16, 16 // 2**level, 20 // 2**level) for level in range(3)]
+
+
+def level_modules(head: nn.Module, level: int, kind: type) -> list:
+    """The ``kind`` modules of both towers of ``level``, in order."""
+    return [m for towers in (head.cls_convs, head.reg_convs) for m in towers[level].modules() if isinstance(m, kind)]
+
+
+@pytest.mark.parametrize('conv_type', ['dense', 'depthwise', 'ghost'])
+def test_levels_share_every_conv_and_keep_their_own_batchnorms(conv_type):
+    head = GhostSepBNHead(conv_type=conv_type, **HEAD)
+    first_convs = level_modules(head, 0, nn.Conv2d)
+    first_norms = level_modules(head, 0, _BatchNorm)
+    assert len(first_convs) == {'dense': 4, 'depthwise': 8, 'ghost': 12}[conv_type]  # 2 towers x 2 convs
+    for level in (1, 2):
+        assert all(a is b for a, b in zip(level_modules(head, level, nn.Conv2d), first_convs))
+        assert not {id(m) for m in level_modules(head, level, _BatchNorm)} & {id(m) for m in first_norms}
+    cls_scores, bbox_preds = head(FEATS)
+    assert [tuple(s.shape) for s in cls_scores] == [(2, 3, 16, 20), (2, 3, 8, 10), (2, 3, 4, 5)]
+    assert [tuple(b.shape) for b in bbox_preds] == [(2, 4, 16, 20), (2, 4, 8, 10), (2, 4, 4, 5)]
+
+
+def test_dense_towers_compute_mmdetection_rtmdet_head():
+    """conv_type='dense' is RTMDetSepBNHead: with its weights, the same outputs (an independent oracle)."""
+    reference = RTMDetSepBNHead(**HEAD).eval()
+    head = GhostSepBNHead(conv_type='dense', **HEAD).eval()
+    head.load_state_dict(reference.state_dict(), strict=True)
+    with torch.no_grad():
+        for ours, theirs in zip(sum(head(FEATS), ()), sum(reference(FEATS), ())):
+            torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+
+
+def test_depthwise_towers_are_cheaper_than_dense_and_ghost_cheapest():
+    params = {kind: sum(p.numel() for p in GhostSepBNHead(conv_type=kind, **dict(HEAD, in_channels=96, feat_channels=96))
+                        .cls_convs.parameters()) for kind in ('dense', 'depthwise', 'ghost')}
+    assert params['ghost'] < params['depthwise'] < params['dense'] / 5
+
+
+def test_bad_conv_type_and_mmdetection_use_depthwise_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"conv_type='separable' is invalid: it must be one of \('dense', "
+                                         r"'depthwise', 'ghost'\)"):
+        GhostSepBNHead(conv_type='separable', **HEAD)
+    with pytest.raises(TypeError, match="has no use_depthwise: set conv_type='depthwise'"):
+        GhostSepBNHead(use_depthwise=True, **HEAD)
+
+
+def test_bccd_nano_trains_one_step_with_finite_losses():
+    cfg = Config.fromfile(str(REPO / 'configs/bccd/rtmdet-nano_ghostnet-1.0x_ghostpan_bccd.py'))
+    detector = MODELS.build(cfg.model)
+    detector.init_weights()
+    sample = DetDataSample(metainfo=dict(img_shape=(128, 160), pad_shape=(128, 160), batch_input_shape=(128, 160)))
+    sample.gt_instances = InstanceData(bboxes=torch.tensor([[10., 20., 60., 70.], [80., 30., 150., 110.]]),
+                                       labels=torch.tensor([0, 1]))
+    losses = detector.loss(torch.randn(1, 3, 128, 160), [sample])
+    assert set(losses) == {'loss_cls', 'loss_bbox'}
+    total = sum(level.sum() for loss in losses.values() for level in loss)  # one loss per level
+    assert torch.isfinite(total) and total > 0
+    total.backward()
+    assert all(p.grad is not None for p in detector.bbox_head.cls_convs[0].parameters())
+
+
+# The benchmark's rows of the two COCO configs (tools/benchmark.py --parts detector --models rtmdet- --sizes 416x416 ...)
+@pytest.mark.parametrize('row, size, budget', [
+    ('rtmdet-nano_ghostnet-1.0x_ghostpan_416_coco', (416, 416), 1.52e9),
+    ('rtmdet-tiny_ghostnetv2-1.3x_ghostpan_640_coco', (640, 640), 8.0e9),
+])
+def test_coco_configs_cost_at_most_their_budget(row, size, budget):
+    cost = measure_cost(row, size, Settings('cpu', 1, warmup=0, repeats=1, bf16_channels_last=False))
+    assert 0.3 * budget < cost['flops_mac'] <= budget
+    assert cost['flops_mac_backbone_neck'] < cost['flops_mac']
