@@ -151,7 +151,7 @@ def test_faults_per_run_counts_the_pages_one_timed_run_faults_in():
 # is freed) five times, before and after keep_freed_memory; prints the minor page faults per allocation.
 CHURN = '''
 import resource, torch
-from mmdet_ghostnet.benchmark.measure import keep_freed_memory
+from mmdet_ghostnet.utils.allocator import keep_freed_memory
 def churn():
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(5):

@@ -114,7 +114,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--bf16-channels-last', action='store_true', help='autocast to bfloat16, channels-last')
     parser.add_argument('--keep-freed-memory', action='store_true',
                         help='CPU: glibc malloc keeps freed memory instead of unmapping it, so that warm runs do not '
-                        'fault their activations in again (see faults/run; measure.keep_freed_memory)')
+                        'fault their activations in again (see faults/run; mmdet_ghostnet.utils.allocator)')
     parser.add_argument('--cuda-graph', action='store_true', help='also batch-1 backbone inference in a CUDA graph')
     parser.add_argument('--compile', action='store_true', help='also batch-1 backbone inference with torch.compile')
     parser.add_argument('--onnxruntime', action='store_true',

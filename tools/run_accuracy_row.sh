@@ -9,9 +9,9 @@
 # Environment: PY (default .venv/bin/python), WORK_ROOT (default work_dirs/bccd), BCCD_ROOT (default data/bccd/),
 # RESULTS_ROOT (default docs/accuracy/runs; docs/accuracy/shipped for the runs whose weights ship in checkpoints/).
 # The study ran each row on one core with one thread: taskset -c 0 env OMP_NUM_THREADS=1 bash tools/...
-# run.json records the threads and whether glibc kept freed memory (MALLOC_MMAP_MAX_=0, as --keep-freed-memory
-# of tools/benchmark.py), since both change the training time (not the losses, which stay bit-identical for the
-# allocator setting).
+# run.json records the threads and whether glibc kept freed memory (train.py and test.py do by default;
+# KEEP_FREED_MEMORY=0 runs them with --no-keep-freed-memory), since both change the training time (not the losses,
+# which stay bit-identical for the allocator setting: docs/benchmarks.md "Training speed").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIG="$1"
@@ -21,12 +21,15 @@ NAME="$(basename "$CONFIG" .py)_seed$SEED"
 WORK_DIR="${WORK_ROOT:-work_dirs/bccd}/$NAME"
 RESULTS="${RESULTS_ROOT:-docs/accuracy/runs}/$NAME"
 
-"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" --resume --cfg-options "randomness.seed=$SEED"
+ALLOCATOR=()
+[ "${KEEP_FREED_MEMORY:-1}" = 0 ] && ALLOCATOR=(--no-keep-freed-memory)
+
+"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" --resume "${ALLOCATOR[@]}" --cfg-options "randomness.seed=$SEED"
 
 BEST="$(ls "$WORK_DIR"/best_coco_bbox_mAP_epoch_*.pth | tail -n 1)"
 mkdir -p "$WORK_DIR/test"
 start=$(date +%s)
-"$PY" tools/test.py "$CONFIG" "$BEST" --work-dir "$WORK_DIR/test" --cfg-options "randomness.seed=$SEED" \
+"$PY" tools/test.py "$CONFIG" "$BEST" --work-dir "$WORK_DIR/test" "${ALLOCATOR[@]}" --cfg-options "randomness.seed=$SEED" \
   | tee "$WORK_DIR/test/test.log"
 test_s=$(( $(date +%s) - start ))
 
@@ -37,6 +40,6 @@ cp "$TEST_RUN"/*.json "$RESULTS/test_metrics.json"
 cp "$TEST_RUN"/*.log "$RESULTS/test.log"
 printf '{"config": "%s", "seed": %s, "best_checkpoint": "%s", "train_wall_s": %s, "train_starts": %s, "test_wall_s": %s, "threads": "%s", "keep_freed_memory": %s, "date": "%s"}\n' \
   "$CONFIG" "$SEED" "$(basename "$BEST")" "$train_s" "$starts" "$test_s" "${OMP_NUM_THREADS:-default}" \
-  "$([ "${MALLOC_MMAP_MAX_:-}" = 0 ] && echo true || echo false)" "$(date -u +%F)" \
+  "$([ "${KEEP_FREED_MEMORY:-1}" != 0 ] || [ "${MALLOC_MMAP_MAX_:-}" = 0 ] && echo true || echo false)" "$(date -u +%F)" \
   > "$RESULTS/run.json"
 echo "[row] $NAME: train ${train_s}s, test ${test_s}s, results in $RESULTS"

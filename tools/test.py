@@ -2,6 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT|MODEL.onnx [--work-dir DIR] [--out results.pkl] [--show] [--show-dir DIR]
         [--wait-time S] [--tta] [--deploy] [--cfg-options key=value ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--no-keep-freed-memory]
 """
 import argparse
 

@@ -2,6 +2,7 @@
 
     python tools/train.py configs/retinanet_ghostnet_fpn_coco.py [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--auto-scale-lr] [--check-images] [--cfg-options key=value ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--no-keep-freed-memory]
 """
 import argparse
 

@@ -20,7 +20,7 @@
   ``memory_allocated`` at the reset.
 * ``minor_faults_per_run`` (CPU): the process's minor page faults per timed run. Tens of thousands mean that
   the allocator hands memory back to the kernel between runs and the run pays for faulting it in again; with
-  ``Settings.keep_freed_memory`` (``--keep-freed-memory``) it keeps it (see ``keep_freed_memory``).
+  ``Settings.keep_freed_memory`` (``--keep-freed-memory``) it keeps it (see ``mmdet_ghostnet.utils.allocator``).
 
 Variants of batch-1 backbone inference: ``cuda-graph`` (capture once, time ``graph.replay()``) and ``compile``
 (``torch.compile`` default mode); of batch-1 backbone and detector inference: ``onnxruntime`` (exported to ONNX,
@@ -44,6 +44,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 import torch
 from torch import Tensor, nn
 
+from ..utils.allocator import keep_freed_memory
 from .models import SPECS_BY_NAME, build_model
 from .workloads import WORKLOADS, Size, Workload
 
@@ -76,27 +77,6 @@ class Job:
     batch: int
     mode: str
     variant: str = 'eager'
-
-
-# glibc's mallopt parameters (malloc.h).
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
-
-
-def keep_freed_memory() -> None:
-    """Make glibc's malloc keep freed memory for reuse instead of returning it to the kernel.
-
-    By default glibc serves large blocks (a feature map of a few MiB) with ``mmap`` and unmaps them when freed, so
-    every forward pass faults its activations in again as fresh zeroed pages. How many blocks take that path
-    depends on the order and sizes of earlier allocations (glibc's threshold adapts), not on the model's compute,
-    so two identical networks can time differently for that reason alone (``minor_faults_per_run`` shows it;
-    docs/benchmarks.md has a paired run). With ``mmap`` off and trimming disabled, warm runs reuse the
-    heap and fault in nothing.
-    """
-    import ctypes
-    import ctypes.util
-    libc = ctypes.CDLL(ctypes.util.find_library('c'))
-    if not (libc.mallopt(M_MMAP_MAX, 0) and libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1)):
-        raise RuntimeError('keep_freed_memory needs glibc\'s mallopt (M_MMAP_MAX, M_TRIM_THRESHOLD), which failed')
 
 
 def _prepare_worker(threads: Optional[int], keep_memory: bool = False) -> None:
