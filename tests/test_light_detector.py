@@ -1,6 +1,9 @@
 """The light GhostNet detector: GhostSepBNHead (towers shared across levels, BatchNorm per level, dense /
 depthwise-separable / Ghost convs), its configs, and their costs against the budgets of the detectors they are
 sized like (NanoDet-Plus-m 1.52 G multiply-adds at 416x416, RTMDet-tiny 8.0 G at 640x640)."""
+from pathlib import Path
+
+import mmdet
 import pytest
 import torch
 from mmdet.models.dense_heads import RTMDetSepBNHead
@@ -67,19 +70,22 @@ def test_bad_conv_type_and_mmdetection_use_depthwise_are_refused_by_name():
         GhostSepBNHead(use_depthwise=True, **HEAD)
 
 
-def test_bccd_nano_trains_one_step_with_finite_losses():
-    cfg = Config.fromfile(str(REPO / 'configs/bccd/rtmdet-nano_ghostnet-1.0x_ghostpan_bccd.py'))
+@pytest.mark.parametrize('name', ['rtmdet-nano_ghostnet-1.0x_ghostpan_bccd', 'rtmdet-tiny_cspnext_pafpn_bccd',
+                                  'yolox-tiny_cspdarknet_pafpn_bccd', 'ssdlite_mobilenetv2_bccd'])
+def test_bccd_light_rows_train_one_step_with_finite_losses(name):
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bccd' / f'{name}.py'))
     detector = MODELS.build(cfg.model)
     detector.init_weights()
     sample = DetDataSample(metainfo=dict(img_shape=(128, 160), pad_shape=(128, 160), batch_input_shape=(128, 160)))
     sample.gt_instances = InstanceData(bboxes=torch.tensor([[10., 20., 60., 70.], [80., 30., 150., 110.]]),
                                        labels=torch.tensor([0, 1]))
-    losses = detector.loss(torch.randn(1, 3, 128, 160), [sample])
-    assert set(losses) == {'loss_cls', 'loss_bbox'}
-    total = sum(level.sum() for loss in losses.values() for level in loss)  # one loss per level
-    assert torch.isfinite(total) and total > 0
+    losses = detector.loss(torch.randn(2, 3, 128, 160), [sample, sample])  # 2: SSD's last level is 1 x 1
+    parts = [part for loss in losses.values() for part in (loss if isinstance(loss, list) else [loss])]
+    assert {'loss_cls', 'loss_bbox'} <= set(losses) and all(torch.isfinite(part).all() for part in parts)
+    total = sum(part.sum() for part in parts)  # dense heads give one loss per level
+    assert total > 0
     total.backward()
-    assert all(p.grad is not None for p in detector.bbox_head.cls_convs[0].parameters())
+    assert all(p.grad is not None for p in detector.backbone.parameters() if p.requires_grad)
 
 
 # The benchmark's rows of the two COCO configs (tools/benchmark.py --parts detector --models rtmdet- --sizes 416x416 ...)
@@ -91,3 +97,25 @@ def test_coco_configs_cost_at_most_their_budget(row, size, budget):
     cost = measure_cost(row, size, Settings('cpu', 1, warmup=0, repeats=1, bf16_channels_last=False))
     assert 0.3 * budget < cost['flops_mac'] <= budget
     assert cost['flops_mac_backbone_neck'] < cost['flops_mac']
+
+
+# The study's peers: MMDetection's own light detectors, their models taken from MMDetection's configs.
+PEERS = {
+    'rtmdet-tiny_cspnext_pafpn_bccd': 'rtmdet/rtmdet_tiny_8xb32-300e_coco.py',
+    'yolox-tiny_cspdarknet_pafpn_bccd': 'yolox/yolox_tiny_8xb8-300e_coco.py',
+    'ssdlite_mobilenetv2_bccd': 'ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
+}
+
+
+@pytest.mark.parametrize('name', sorted(PEERS))
+def test_peer_rows_are_mmdetection_own_models_for_three_classes(name):
+    """Same parameters, name by name and shape by shape, as the model built from MMDetection's config itself with
+    3 classes (the oracle); SyncBN replaced by BN and nothing loaded from ImageNet."""
+    ours = Config.fromfile(str(REPO / 'configs' / 'bccd' / f'{name}.py'))
+    reference = Config.fromfile(str(Path(mmdet.__file__).parent / '.mim' / 'configs' / PEERS[name])).model
+    reference.bbox_head.num_classes = 3
+    shapes = [{key: tuple(value.shape) for key, value in MODELS.build(cfg).state_dict().items()}
+              for cfg in (ours.model, reference)]
+    assert shapes[0] == shapes[1] and len(shapes[0]) > 100
+    assert 'SyncBN' not in ours.pretty_text and 'Pretrained' not in ours.pretty_text
+    assert ours.train_dataloader.dataset.type == 'CheckedVOCDataset' and ours.train_cfg.max_epochs == 36

@@ -138,7 +138,8 @@ def _build_detector(config: str, body: Optional[str] = None) -> nn.Module:
     A backbone's ImageNet weights are not loaded (rows have random or trained weights; nothing is downloaded)."""
     from mmengine.config import Config
     cfg = Config.fromfile(str(REPO / config)).model
-    if (cfg.backbone.get('init_cfg') or {}).get('type') == 'Pretrained':
+    init_cfg = cfg.backbone.get('init_cfg')
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
         cfg.backbone.init_cfg = None
     if body is not None and DETECTOR_BODIES[body] is not None:
         backbone, in_channels = DETECTOR_BODIES[body]
