@@ -270,7 +270,10 @@ def test_match_detections_counts_only_same_label_overlapping_boxes():
     assert result['matched'] == 1 and result['worst_iou'] == 0.0
     assert result['max_score_diff'] == pytest.approx(0.002, rel=1e-4)
     assert not same_detections(result)
-    assert not same_detections(match_detections(boxes, scores, labels, boxes[:2], scores[:2], labels[:2]))
+    # on a small image one detection may be missing (two-stage near-ties), two may not
+    assert same_detections(match_detections(boxes, scores, labels, boxes[:2], scores[:2], labels[:2]))
+    assert not same_detections(match_detections(boxes, scores, labels, boxes[:1], scores[:1], labels[:1]))
+    assert not same_detections(dict(reference=200, other=200, matched=197, max_score_diff=0.0))  # 1% of 200: 2
 
 
 MMDET_RETINANET = mmdet.__file__.replace('__init__.py', '.mim/configs/retinanet/retinanet_r50_fpn_1x_coco.py')

@@ -9,7 +9,9 @@ import torch
 from torch import Tensor
 from torchvision.ops import box_iou
 
-# What "the same detections" means for this project (the export tool's check and the tests).
+# What "the same detections" means for this project (the export tool's check and the tests): MIN_MATCHED of the
+# detections matched, and on an image with fewer than 100 at most one not, because two-stage detectors can keep a
+# different proposal when float-level noise reorders near-equal RPN scores (docs/deploy.md, BCCD section).
 MIN_IOU = 0.99
 MIN_MATCHED = 0.99
 MAX_SCORE_DIFF = 1e-3
@@ -50,7 +52,8 @@ def combine(results: Sequence[Dict[str, float]]) -> Dict[str, float]:
 
 
 def same_detections(result: Dict[str, float]) -> bool:
-    """Whether a ``match_detections`` result meets the project's bar (``MIN_MATCHED`` of both outputs matched,
-    |score difference| at most ``MAX_SCORE_DIFF``)."""
-    enough = result['matched'] >= MIN_MATCHED * max(result['reference'], result['other'])
+    """Whether a ``match_detections`` result meets the project's bar (``MIN_MATCHED`` of the larger output matched,
+    or all but one of it, whichever is less; |score difference| at most ``MAX_SCORE_DIFF``)."""
+    larger = max(result['reference'], result['other'])
+    enough = result['matched'] >= min(MIN_MATCHED * larger, larger - 1)
     return enough and result['max_score_diff'] <= MAX_SCORE_DIFF
