@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from mmdet.registry import DATASETS, METRICS
+from mmdet.registry import DATASETS, METRICS, MODELS
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
@@ -20,9 +20,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmdet_ghostnet.export.compare import combine, match_detections, same_detections
 from mmdet_ghostnet.export.end2end import HeadOutputs
-from mmdet_ghostnet.export.exporter import (OUTPUT_NAMES, check_against_pytorch, check_config, end_to_end, export_onnx,
-                                            generated_image, load_detector, pipeline_image)
-from mmdet_ghostnet.export.runtime import kernel_time_by_op_type, ort_session
+from mmdet_ghostnet.export.exporter import (OUTPUT_NAMES, check_against_pytorch, check_config, default_input_size,
+                                            end_to_end, export_onnx, generated_image, load_detector, pipeline_image)
+from mmdet_ghostnet.export.runtime import batch_images, kernel_time_by_op_type, ort_session
 
 from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, RTMDET_DEMO, run, tiny_run_options
 
@@ -149,6 +149,44 @@ def test_onnx_runtime_gives_the_detections_of_pytorch_predict(exported):
     combined = combine(results)
     assert combined['matched'] >= 0.99 * 160 and combined['max_score_diff'] <= 1e-3
     assert all(same_detections(result) for result in results)
+
+
+# MMDetection's own light detectors (the BCCD study's peers), from random weights with BatchNorm statistics of the
+# three real BCCD test images of tests/data and spread class (and objectness) logits: layer -> (std, mean).
+PEERS = {
+    'configs/bccd/yolox-tiny_cspdarknet_pafpn_bccd.py': {
+        **{f'bbox_head.multi_level_conv_cls.{level}': (3.0, -2.0) for level in range(3)},
+        **{f'bbox_head.multi_level_conv_obj.{level}': (3.0, -2.0) for level in range(3)},
+        **{f'bbox_head.multi_level_conv_reg.{level}': (0.5, 1.0) for level in range(3)}},
+    'configs/bccd/ssdlite_mobilenetv2_bccd.py': {f'bbox_head.cls_convs.{level}.1': (3.0, None) for level in range(6)},
+}
+BCCD_TEST_IMAGES = REPO / 'tests' / 'data' / 'bccd'
+
+
+@pytest.mark.parametrize('config', sorted(PEERS))
+def test_mmdet_light_detectors_export_with_the_detections_of_pytorch(config, tmp_path):
+    """YOLOX (objectness, best class per prior, no max_per_img: the 100 best) and SSD (softmax over anchors) end to
+    end, on three real images: ONNX Runtime gives PyTorch's detections."""
+    cfg = Config.fromfile(str(REPO / config))
+    cfg.test_dataloader.dataset.data_root = str(BCCD_TEST_IMAGES)
+    cfg.test_dataloader.dataset.pipeline[1].scale = (320, 240)  # half the images' size: a shorter test
+    check_config(cfg, config)
+    detector = MODELS.build(cfg.model)
+    detector.init_weights()
+    torch.save({'state_dict': detector.state_dict()}, tmp_path / 'random.pth')
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    items = [dataset[index] for index in range(len(dataset))]
+    checkpoint = spread_outputs(cfg, REPO / config, tmp_path / 'random.pth', PEERS[config], items)
+    detector = load_detector(cfg, str(REPO / config), str(checkpoint))
+    model = end_to_end(detector)
+    size = default_input_size(cfg)
+    export_onnx(model, batch_images([items[0]['inputs']], size, model.padding_value()), str(tmp_path / 'peer.onnx'),
+                OUTPUT_NAMES, output_dims=model.output_dims())
+    session = ort_session(tmp_path / 'peer.onnx')
+    results = [check_against_pytorch(detector, session, item, size) for item in items]
+    assert len(results) == 3 and all(result['other'] >= 20 for result in results)  # boxes on every image
+    assert all(same_detections(result) for result in results), results
+    assert model.max_per_img == (100 if 'yolox' in config else cfg.model.test_cfg.max_per_img)
 
 
 def test_raw_head_outputs_agree_within_1e_4_of_their_magnitude(exported, tmp_path):

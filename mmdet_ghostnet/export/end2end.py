@@ -7,12 +7,15 @@ hands them to the model (BGR 0-255, resized), padded at the bottom and right to 
 * ``dets``: N x K x 5, boxes (x1, y1, x2, y2, in input pixels, clipped to H x W) and score, best first;
 * ``labels``: N x K int64; ``-1`` (with box and score 0) marks a slot that holds no detection,
 
-with K the config's ``max_per_img``. Inside: the data preprocessor's channel swap and normalisation, the network,
+with K the config's ``max_per_img`` (YOLOX's config has none: its ``DEFAULT_MAX_PER_IMG`` best). Inside: the data preprocessor's channel swap and normalisation, the network,
 and mmdet's post-processing (per-level top ``nms_pre``, score threshold, box decoding, empty-box filter, NMS per
 class, ``max_per_img``) with static shapes (see ``nms.py``). Supported: single-stage dense heads with anchor or
-point priors (RetinaNet with ``DeltaXYWHBBoxCoder`` boxes; RTMDet-style heads such as ``GhostSepBNHead`` with
-``DistancePointBBoxCoder`` boxes) and RPN + standard RoI head detectors (Faster R-CNN).
+point priors (RetinaNet and SSD with ``DeltaXYWHBBoxCoder`` boxes; RTMDet-style heads such as ``GhostSepBNHead``
+with ``DistancePointBBoxCoder`` boxes), heads with an objectness map (YOLOX: one label per prior, the best class,
+scored class x objectness; its boxes are not clipped, as mmdet's ``YOLOXHead`` leaves them) and RPN + standard RoI
+head detectors (Faster R-CNN).
 """
+import itertools
 from typing import List, Sequence, Tuple
 
 import torch
@@ -20,6 +23,8 @@ from torch import Tensor, nn
 from torchvision.ops import roi_align
 
 from .nms import batched_nms_topk, gather_rows, top_candidates
+
+DEFAULT_MAX_PER_IMG = 100  # detections kept per image where the config sets no max_per_img (COCO's maxDets)
 
 
 class End2EndDetector(nn.Module):
@@ -39,7 +44,7 @@ class End2EndDetector(nn.Module):
 
     @property
     def max_per_img(self) -> int:
-        return int(self.test_cfg.max_per_img)
+        return int(self.test_cfg.get('max_per_img', DEFAULT_MAX_PER_IMG))
 
     def output_dims(self) -> List[List[int]]:
         """Sizes of ``dets`` and ``labels`` after the batch axis: K x 5 and K."""
@@ -69,7 +74,7 @@ class End2EndDetector(nn.Module):
             boxes, scores, labels, kept = self.classify(feats, proposals, proposal_valid, bounds)
         else:
             boxes, scores, labels, kept = self.single_stage(feats, bounds)
-        dets = torch.cat([boxes * kept[..., None], scores[..., None]], dim=-1)
+        dets = torch.cat([torch.where(kept[..., None], boxes, torch.zeros_like(boxes)), scores[..., None]], dim=-1)
         return dets, torch.where(kept, labels, torch.full_like(labels, -1))
 
     # ---------------------------------------------------------------------------------------------- helpers
@@ -99,7 +104,10 @@ class End2EndDetector(nn.Module):
         """mmdet's ``BaseDenseHead.predict_by_feat``: top ``nms_pre`` (prior, class) pairs per level above the score
         threshold, decoded, empty boxes dropped, NMS per class, ``max_per_img`` best."""
         head, cfg = self.detector.bbox_head, self.test_cfg
-        cls_maps, reg_maps = head(feats)
+        outputs = head(feats)
+        if len(outputs) == 3:
+            return self.single_stage_with_objectness(*outputs)
+        cls_maps, reg_maps = outputs
         num_images, num_classes = cls_maps[0].shape[0], head.num_classes
         boxes, scores, labels = [], [], []
         for cls_map, reg_map, priors in zip(cls_maps, reg_maps, self.priors(head, cls_maps)):
@@ -116,6 +124,24 @@ class End2EndDetector(nn.Module):
         if cfg.get('min_bbox_size', -1) >= 0:
             valid = valid & self.not_empty(boxes, cfg.min_bbox_size)
         return batched_nms_topk(boxes, scores, labels, valid, cfg.nms.iou_threshold, self.max_per_img)
+
+    def single_stage_with_objectness(self, cls_maps: Sequence[Tensor], reg_maps: Sequence[Tensor],
+                                     obj_maps: Sequence[Tensor]) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+        """mmdet's ``YOLOXHead.predict_by_feat``: per prior its best class, scored class x objectness, kept at or
+        above the score threshold, decoded by the head (not clipped), NMS per class; then the ``max_per_img`` best."""
+        head, cfg = self.detector.bbox_head, self.test_cfg
+        num_images = cls_maps[0].shape[0]
+
+        def flat(maps: Sequence[Tensor], channels: int) -> Tensor:  # N x (sum of H x W) x channels
+            return torch.cat([m.permute(0, 2, 3, 1).reshape(num_images, -1, channels) for m in maps], dim=1)
+
+        priors = torch.cat(head.prior_generator.grid_priors([m.shape[-2:] for m in cls_maps],
+                                                            device=cls_maps[0].device, with_stride=True))
+        best, labels = flat(cls_maps, head.cls_out_channels).sigmoid().max(-1)
+        scores = best * flat(obj_maps, 1)[..., 0].sigmoid()
+        boxes = head._bbox_decode(priors, flat(reg_maps, 4))
+        return batched_nms_topk(boxes, scores, labels, scores >= cfg.score_thr, cfg.nms.iou_threshold,
+                                self.max_per_img)
 
     # -------------------------------------------------------------------------------------------- two stage
     def propose(self, feats: Sequence[Tensor], bounds: Tensor) -> Tuple[Tensor, Tensor]:
@@ -182,8 +208,8 @@ class End2EndDetector(nn.Module):
 
 
 class HeadOutputs(nn.Module):
-    """The raw dense outputs of a detector's first head (RetinaNet: class and box maps per level; Faster R-CNN:
-    the RPN's), from the same ``input`` as ``End2EndDetector``: for checking an export before post-processing."""
+    """The raw dense outputs of a detector's first head (RetinaNet: class and box maps per level; YOLOX: and its
+    objectness maps; Faster R-CNN: the RPN's), from the same ``input`` as ``End2EndDetector``: for checking an export before post-processing."""
 
     def __init__(self, detector: nn.Module) -> None:
         super().__init__()
@@ -192,5 +218,4 @@ class HeadOutputs(nn.Module):
     def forward(self, images: Tensor) -> Tuple[Tensor, ...]:
         detector = self.end2end.detector
         head = detector.rpn_head if self.end2end.two_stage else detector.bbox_head
-        cls_maps, reg_maps = head(detector.extract_feat(self.end2end.normalize(images)))
-        return (*cls_maps, *reg_maps)
+        return tuple(itertools.chain(*head(detector.extract_feat(self.end2end.normalize(images)))))

@@ -34,18 +34,20 @@ OUTPUT_NAMES = ['dets', 'labels']
 def check_config(cfg: Config, path: str) -> None:
     """Stop unless ``cfg`` (read from ``path``) is a detector of this repository (a backbone of this repository,
     or any config under its ``configs/``, such as the BCCD study's MobileNetV2 and ResNet-18 peers) with an
-    exportable structure (a single-stage dense head with anchor or point priors, or RPN + standard RoI head)."""
+    exportable structure (a single-stage dense head with anchor or point priors, YOLOX's head, or RPN + standard
+    RoI head)."""
     model = cfg.get('model') or {}
     backbone = (model.get('backbone') or {}).get('type')
     if backbone not in backbones.__all__ and REPO_CONFIGS not in Path(path).resolve().parents:
         raise ValueError(f'config={path!r} is not a detector of this repository: its model.backbone.type is '
                          f'{backbone!r}, expected one of {backbones.__all__} (or a config under {REPO_CONFIGS})')
+    bbox_head = model.get('bbox_head') or {}
     heads = 'rpn_head' in model and (model.get('roi_head') or {}).get('type') == 'StandardRoIHead' or (
-        'bbox_head' in model and 'anchor_generator' in model['bbox_head'])
+        'anchor_generator' in bbox_head or bbox_head.get('type') == 'YOLOXHead')
     if not heads:
         raise ValueError(f'config={path!r}: model.type={model.get("type")!r} cannot be exported: supported are '
-                         'single-stage dense heads with a prior generator (RetinaNet, RTMDet) and RPN + StandardRoIHead '
-                         '(Faster R-CNN)')
+                         'single-stage dense heads with a prior generator (RetinaNet, SSD, RTMDet), YOLOXHead and '
+                         'RPN + StandardRoIHead (Faster R-CNN)')
 
 
 def default_input_size(cfg: Config) -> Tuple[int, int]:
@@ -139,8 +141,9 @@ def generated_image(side: int, seed: int = 0) -> np.ndarray:
 def check_against_pytorch(detector: nn.Module, session, item: dict, size: Tuple[int, int]) -> Dict[str, float]:
     """Run the ONNX Runtime ``session`` and ``detector.predict`` on the image ``item`` padded to ``size`` (H, W).
 
-    Returns ``match_detections`` of the two (PyTorch as the reference) with ``max_box_diff`` (pixels, largest
-    coordinate difference among the first ``min(K1, K2)`` detections in score order) added.
+    Returns ``match_detections`` of the two (PyTorch as the reference: its ``max_per_img`` best, which is all of
+    them except for YOLOX, whose head keeps every detection) with ``max_box_diff`` (pixels, largest coordinate
+    difference among the first ``min(K1, K2)`` detections in score order) added.
     """
     wrapper = End2EndDetector(detector)
     image = item['inputs']
@@ -151,6 +154,7 @@ def check_against_pytorch(detector: nn.Module, session, item: dict, size: Tuple[
     sample.set_metainfo(dict(img_shape=shape, pad_shape=shape, batch_input_shape=shape))
     with torch.no_grad():
         reference = detector.predict(wrapper.normalize(batch), [sample], rescale=False)[0].pred_instances
+    reference = reference[reference.scores.argsort(descending=True)[:wrapper.max_per_img]]
     keep = labels[0] >= 0
     boxes, scores, classes = (torch.from_numpy(dets[0, keep, :4]), torch.from_numpy(dets[0, keep, 4]),
                               torch.from_numpy(labels[0, keep]))

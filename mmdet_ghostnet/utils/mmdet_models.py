@@ -7,7 +7,9 @@ only the changes that a from-scratch run in one process needs:
 * ``SyncBN`` becomes ``BN`` (one process has nothing to synchronise with; the momentum and eps stay);
 * ``Pretrained`` initialisations are dropped (the study trains every row from scratch);
 * the data preprocessor's batch augmentations are dropped (YOLOX's multi-scale resizing: the study's recipe, the
-  same for every row, resizes in its data pipeline).
+  same for every row, resizes in its data pipeline);
+* ``SSDHead`` becomes ``PredictingSSDHead``, the same head, which mmdet 3.3's cannot be without (it stops at the
+  first validation: ``mmdet_ghostnet.models.dense_heads.predicting_ssd_head``).
 """
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,8 @@ def mmdet_model(config: str, num_classes: int) -> dict:
         config = str(Path(mmdet.__file__).parent / '.mim' / 'configs' / config[len(PACKAGE_PREFIX):])
     model = _single_process_from_scratch(Config.fromfile(config).model.to_dict())
     model['bbox_head']['num_classes'] = num_classes
+    if model['bbox_head']['type'] == 'SSDHead':
+        model['bbox_head']['type'] = 'PredictingSSDHead'
     if 'data_preprocessor' in model:
         model['data_preprocessor']['batch_augments'] = None
     return model
