@@ -1,4 +1,5 @@
 """tools/accuracy_report.py on result folders written here: the study's table, plots and errors."""
+import importlib.util
 import json
 
 import pytest
@@ -95,3 +96,31 @@ def test_bad_runs_folder_is_named(tmp_path, runs, words):
     (tmp_path / 'empty').mkdir()
     result = run(REPORT, '--runs', tmp_path / runs, expect_ok=False)
     assert result.returncode == 2 and f"--runs='{tmp_path / runs}'" in result.stderr and words in result.stderr
+
+
+def test_onnx_runtime_rows_add_a_column_and_configs_keeps_the_named_rows_only(study):
+    report = json.loads((study / 'bench.json').read_text())
+    report['rows'] += [dict(report['rows'][2], variant='onnxruntime', latency_median_ms=55.0),  # retinanet_a deploy
+                       dict(report['rows'][3], variant='onnxruntime', latency_median_ms=66.0),  # retinanet_v3
+                       dict(report['rows'][3], model='retinanet_v3 deploy', variant='onnxruntime', error='failed')]
+    (study / 'ort.json').write_text(json.dumps(report))
+    out = run(REPORT, '--runs', study / 'runs', '--benchmark', study / 'ort.json', '--configs', 'retinanet_A',
+              'v3_fast', '--plot', study / 'map.png', '--peers', 'v3').stdout
+    lines = out.splitlines()
+    assert lines[0].split(' | ')[-2:] == ['latency ONNX Runtime (ms)', 'train (min) |']
+    rows = {line.split(' | ')[0].strip('| `'): line.strip('| ').split(' | ') for line in lines[2:]}
+    assert sorted(rows) == ['retinanet_a', 'retinanet_v3_fast']  # not retinanet_v3, retinanet_untrained, ...
+    assert rows['retinanet_a'][-4:-1] == ['80', '70', '55']  # as built, deployed, ONNX Runtime (of the deploy row)
+    assert rows['retinanet_v3_fast'][-4:-1] == ['-', '-', '-']
+    assert (study / 'map.png').stat().st_size > 1000
+    result = run(REPORT, '--runs', study / 'runs', '--configs', 'yolox', expect_ok=False)
+    assert result.returncode == 2 and "--configs=['yolox']: no finished run of" in result.stderr
+
+
+def test_pareto_front_keeps_the_points_that_no_faster_one_matches():
+    spec = importlib.util.spec_from_file_location('accuracy_report', REPORT)
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    points = [(150.0, 0.55), (100.0, 0.50), (120.0, 0.48), (200.0, 0.55), (90.0, 0.52), (300.0, 0.60)]
+    assert report.pareto_front(points) == [(90.0, 0.52), (150.0, 0.55), (300.0, 0.60)]
+    assert report.pareto_front([]) == []

@@ -1,7 +1,8 @@
 """The table and plots of docs/accuracy.md, read from the committed result files of the BCCD study.
 
     python tools/accuracy_report.py [--runs docs/accuracy/runs] [--benchmark docs/accuracy/benchmark.json ...]
-        [--plot docs/accuracy/map_vs_latency.png] [--curves docs/accuracy/val_curves.png]
+        [--plot docs/accuracy/map_vs_latency.png] [--curves docs/accuracy/val_curves.png] [--configs TEXT ...]
+        [--peers TEXT ...]
 
 Each ``runs/<config>_seed<N>/`` (written by tools/run_accuracy_row.sh) holds ``test_metrics.json`` (CocoMetric
 on the test split), ``scalars.json`` (training losses and val mAP per evaluation) and ``run.json`` (wall times).
@@ -11,14 +12,16 @@ folded, as ``tools/test.py --deploy``), whose params and MACs the table shows (a
 as built); "(trained weights)" where the benchmark loaded the row's checkpoint with ``--checkpoint``, random ones
 otherwise. A two-stage detector's MACs and latency follow the proposals its RPN passes, i.e. its weights: with
 random weights they are left out ('-', and not plotted). The plot uses the deployed latency. Seeds of one config
-are summarised as mean and (min-max).
+are summarised as mean and (min-max). Reports run with ``--onnxruntime`` add a column (and a second panel of the
+plot) with the latency of the end-to-end ONNX export in ONNX Runtime. ``--configs`` keeps the configs whose names
+contain one of its texts; the plot draws the Pareto front (the best mAP at each latency) of the ``--peers``.
 """
 import argparse
 import json
 from collections import defaultdict
 from pathlib import Path
 from statistics import mean
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 CLASSES = ('RBC', 'WBC', 'Platelets')
 
@@ -35,14 +38,15 @@ def load_runs(runs_dir: Path) -> Dict[str, List[dict]]:
     return dict(runs)
 
 
-def load_benchmark(paths: List[Path]) -> Dict[str, dict]:
-    """Benchmark rows of batch-1 eager inference by model name (the config's stem), from one or more runs of the
-    same benchmark: the first run's row, with ``latency_runs_ms``, its median latency in every run that has it.
+def load_benchmark(paths: List[Path], variant: str = 'eager') -> Dict[str, dict]:
+    """Benchmark rows of batch-1 inference (PyTorch eager, or another ``variant`` such as 'onnxruntime') by model
+    name (the config's stem), from one or more runs of the same benchmark: the first run's row, with
+    ``latency_runs_ms``, its median latency in every run that has it.
     Raises ValueError if a model was measured at more than one input size (its rows would be mixed)."""
     rows = {}
     for path in paths:
         for row in json.loads(path.read_text())['rows']:
-            if row.get('batch') == 1 and row.get('variant', 'eager') == 'eager':
+            if row.get('batch') == 1 and row.get('variant', 'eager') == variant and 'error' not in row:
                 first = rows.setdefault(row['model'], dict(row, latency_runs_ms=[]))
                 if row.get('size') != first.get('size'):
                     raise ValueError(f'{row["model"]!r} was measured at {first.get("size")} and {row.get("size")} '
@@ -57,17 +61,22 @@ def weights_decided(row: dict) -> bool:
     return bool(row.get('two_stage')) and not row.get('checkpoint')
 
 
-def cost_cells(built: Optional[dict], deployed: Optional[dict]) -> List[str]:
-    """Params (M) and MACs (G) of the deployed network (else as built), latency (ms) as built and deployed, from
-    a config's two benchmark rows (None: not benchmarked)."""
+def cost_cells(built: Optional[dict], deployed: Optional[dict], *others: Optional[dict]) -> List[str]:
+    """Params (M) and MACs (G) of the deployed network (else as built), latency (ms) as built and deployed (and
+    of the ``others``: ONNX Runtime), from a config's benchmark rows (None: not benchmarked)."""
     shipped = deployed or built
     if shipped is None:
-        return ['-'] * 4
+        return ['-'] * (4 + len(others))
     if weights_decided(shipped):
-        return [f'{shipped["params"] / 1e6:.2f}', '-', '-', '-']
+        return [f'{shipped["params"] / 1e6:.2f}'] + ['-'] * (3 + len(others))
     weights = ' (trained weights)' if shipped.get('checkpoint') else ''
-    latencies = [spread(row['latency_runs_ms'], 0) + weights if row else '-' for row in (built, deployed)]
+    latencies = [spread(row['latency_runs_ms'], 0) + weights if row else '-' for row in (built, deployed, *others)]
     return [f'{shipped["params"] / 1e6:.2f}', f'{shipped["flops_mac"] / 1e9:.2f}', *latencies]
+
+
+def deployed_row(bench: Dict[str, dict], name: str) -> Optional[dict]:
+    """The config's deployed benchmark row, else its row as built (None: not benchmarked)."""
+    return bench.get(f'{name} deploy', bench.get(name))
 
 
 def spread(values: List[float], digits: int = 3) -> str:
@@ -99,10 +108,12 @@ def training_note(seeds: List[dict]) -> str:
                             for seed, notes in zip(seeds, per_seed) if notes) + ')'
 
 
-def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
-    """One line per config that was trained or benchmarked; accuracy cells stay '-' until a run exists."""
+def table(runs: Dict[str, List[dict]], bench: Dict[str, dict], ort: Dict[str, dict]) -> str:
+    """One line per config that was trained or benchmarked; accuracy cells stay '-' until a run exists. ``ort``:
+    ONNX Runtime rows (a column of their own where there are any)."""
     header = ['config', 'seeds', 'test mAP', 'mAP@0.5'] + [f'AP {c}' for c in CLASSES] + [
-        'params (M)', 'MACs (G)', 'latency as built (ms)', 'latency deployed (ms)', 'train (min)']
+        'params (M)', 'MACs (G)', 'latency as built (ms)', 'latency deployed (ms)'] + [
+        'latency ONNX Runtime (ms)'] * bool(ort) + ['train (min)']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     names = sorted(set(runs) | {name for name in bench if not name.endswith(' deploy')})
     for name in names:
@@ -110,7 +121,7 @@ def table(runs: Dict[str, List[dict]], bench: Dict[str, dict]) -> str:
         test = [s['test'] for s in seeds]
         metrics = ['coco/bbox_mAP', 'coco/bbox_mAP_50'] + [f'coco/{c}_precision' for c in CLASSES]
         cells = [f'`{name}`', str(len(seeds))] + [spread([t[m] for t in test]) if test else '-' for m in metrics]
-        cells += cost_cells(bench.get(name), bench.get(f'{name} deploy'))
+        cells += cost_cells(bench.get(name), bench.get(f'{name} deploy'), *[deployed_row(ort, name)] * bool(ort))
         cells.append(spread([s['train_wall_s'] / 60 for s in seeds], 1) + training_note(seeds) if seeds else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
@@ -125,25 +136,50 @@ def _save(fig, ax, xlabel: str, ylabel: str, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, curves_path: Path) -> None:
-    """Test mAP (mean, min-max over seeds) against latency (deployed, if measured); val mAP per epoch for every
-    run."""
+def pareto_front(points: List[Tuple[float, float]]) -> List[Tuple[float, float]]:
+    """The (latency, mAP) points that no faster point matches in mAP, fastest first."""
+    front = []
+    for point in sorted(points):
+        if not front or point[1] > front[-1][1]:
+            front.append(point)
+    return front
+
+
+def plot_map_against_latency(ax, runs: Dict[str, List[dict]], bench: Dict[str, dict], peers: List[str]) -> None:
+    """Test mAP (mean, min-max over seeds) against each config's latency (deployed if measured) on ``ax``, with
+    the Pareto front of the configs named by ``peers``."""
+    front = []
+    for name, seeds in runs.items():
+        row = deployed_row(bench, name)
+        if row is not None and not weights_decided(row):
+            maps = [s['test']['coco/bbox_mAP'] for s in seeds]
+            ax.errorbar(mean(row['latency_runs_ms']), mean(maps),
+                        yerr=[[mean(maps) - min(maps)], [max(maps) - mean(maps)]],
+                        marker='o' if name.startswith('retinanet') else 's', capsize=3, label=name)
+            if matches(name, peers):
+                front.append((mean(row['latency_runs_ms']), mean(maps)))
+    if front:
+        steps = pareto_front(front)
+        ax.step(*zip(*steps), where='post', color='grey', linestyle='--', linewidth=1, label='Pareto front of the peers')
+
+
+def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], ort: Dict[str, dict], peers: List[str],
+         map_path: Optional[Path], curves_path: Optional[Path]) -> None:
+    """Test mAP against latency (PyTorch, deployed where measured; ONNX Runtime in a second panel where measured);
+    val mAP per epoch for every run."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     distinct = plt.get_cmap('tab20').colors  # the default cycle has 10 colours: more rows than that would share one
     if map_path is not None and bench:
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        ax.set_prop_cycle(color=distinct)
-        for name, seeds in runs.items():
-            row = bench.get(f'{name} deploy', bench.get(name))
-            if row is not None and not weights_decided(row):
-                maps = [s['test']['coco/bbox_mAP'] for s in seeds]
-                ax.errorbar(mean(row['latency_runs_ms']), mean(maps),
-                            yerr=[[mean(maps) - min(maps)], [max(maps) - mean(maps)]],
-                            marker='o' if name.startswith('retinanet') else 's', capsize=3, label=name)
-        _save(fig, ax, 'CPU latency of the whole detector, deployed where measured, batch 1 (ms)',
-              'BCCD test bbox mAP (COCO 0.5:0.95)', map_path)
+        panels = [(bench, 'CPU latency of the whole detector, deployed where measured, batch 1 (ms)')]
+        if ort:
+            panels.append((ort, 'the same, exported end to end, in ONNX Runtime (ms)'))
+        fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5), squeeze=False)
+        for ax, (rows, xlabel) in zip(axes[0], panels):
+            ax.set_prop_cycle(color=distinct)
+            plot_map_against_latency(ax, runs, rows, peers)
+            _save(fig, ax, xlabel, 'BCCD test bbox mAP (COCO 0.5:0.95)', map_path)
     if curves_path is not None:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         ax.set_prop_cycle(color=distinct)
@@ -154,6 +190,11 @@ def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], map_path: Path, cu
         _save(fig, ax, 'epoch', 'BCCD val bbox mAP', curves_path)
 
 
+def matches(name: str, texts: List[str]) -> bool:
+    """Whether ``name`` contains one of ``texts`` (case-insensitive)."""
+    return any(text.lower() in name.lower() for text in texts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description='Table and plots of the BCCD accuracy study')
     parser.add_argument('--runs', type=Path, default=Path('docs/accuracy/runs'))
@@ -162,21 +203,31 @@ def main() -> None:
                         'as mean (min-max) of their medians)')
     parser.add_argument('--plot', type=Path, help='write test mAP against latency here (.png)')
     parser.add_argument('--curves', type=Path, help='write the val mAP learning curves here (.png)')
+    parser.add_argument('--configs', nargs='+', metavar='TEXT',
+                        help='only configs whose name contains one of these (case-insensitive; default: all)')
+    parser.add_argument('--peers', nargs='+', metavar='TEXT', default=[],
+                        help='draw the Pareto front of the configs whose name contains one of these')
     args = parser.parse_args()
     if not args.runs.is_dir():
         parser.error(f'--runs={str(args.runs)!r} is not a folder')
     runs = load_runs(args.runs)
     if not runs:
         parser.error(f'--runs={str(args.runs)!r} holds no finished run (no */test_metrics.json)')
+    if args.configs:
+        runs = {name: seeds for name, seeds in runs.items() if matches(name, args.configs)}
+        if not runs:
+            parser.error(f'--configs={args.configs}: no finished run of {str(args.runs)!r} has such a name')
     missing = [str(path) for path in args.benchmark if not path.is_file()]
     if missing:
         parser.error(f'--benchmark: no such file {missing}')
     try:
-        bench = load_benchmark(args.benchmark)
+        bench, ort = (load_benchmark(args.benchmark, variant) for variant in ('eager', 'onnxruntime'))
     except ValueError as error:
         parser.error(f'--benchmark: {error}')
-    print(table(runs, bench))
-    plot(runs, bench, args.plot, args.curves)
+    if args.configs:
+        bench, ort = ({name: row for name, row in rows.items() if matches(name, args.configs)} for rows in (bench, ort))
+    print(table(runs, bench, ort))
+    plot(runs, bench, ort, args.peers, args.plot, args.curves)
 
 
 if __name__ == '__main__':
