@@ -110,7 +110,8 @@ def training_note(seeds: List[dict]) -> str:
 
 def table(runs: Dict[str, List[dict]], bench: Dict[str, dict], ort: Dict[str, dict]) -> str:
     """One line per config that was trained or benchmarked; accuracy cells stay '-' until a run exists. ``ort``:
-    ONNX Runtime rows (a column of their own where there are any)."""
+    ONNX Runtime rows (a column of their own where there are any): the row as built, whose export is what
+    ``tools/export_onnx.py`` writes (it folds the BatchNorms itself)."""
     header = ['config', 'seeds', 'test mAP', 'mAP@0.5'] + [f'AP {c}' for c in CLASSES] + [
         'params (M)', 'MACs (G)', 'latency as built (ms)', 'latency deployed (ms)'] + [
         'latency ONNX Runtime (ms)'] * bool(ort) + ['train (min)']
@@ -121,7 +122,7 @@ def table(runs: Dict[str, List[dict]], bench: Dict[str, dict], ort: Dict[str, di
         test = [s['test'] for s in seeds]
         metrics = ['coco/bbox_mAP', 'coco/bbox_mAP_50'] + [f'coco/{c}_precision' for c in CLASSES]
         cells = [f'`{name}`', str(len(seeds))] + [spread([t[m] for t in test]) if test else '-' for m in metrics]
-        cells += cost_cells(bench.get(name), bench.get(f'{name} deploy'), *[deployed_row(ort, name)] * bool(ort))
+        cells += cost_cells(bench.get(name), bench.get(f'{name} deploy'), *[ort.get(name)] * bool(ort))
         cells.append(spread([s['train_wall_s'] / 60 for s in seeds], 1) + training_note(seeds) if seeds else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
@@ -145,12 +146,13 @@ def pareto_front(points: List[Tuple[float, float]]) -> List[Tuple[float, float]]
     return front
 
 
-def plot_map_against_latency(ax, runs: Dict[str, List[dict]], bench: Dict[str, dict], peers: List[str]) -> None:
-    """Test mAP (mean, min-max over seeds) against each config's latency (deployed if measured) on ``ax``, with
-    the Pareto front of the configs named by ``peers``."""
+def plot_map_against_latency(ax, runs: Dict[str, List[dict]], bench: Dict[str, dict], peers: List[str],
+                             deployed: bool) -> None:
+    """Test mAP (mean, min-max over seeds) against each config's latency (its deployed row if ``deployed`` and
+    measured, else as built) on ``ax``, with the Pareto front of the configs named by ``peers``."""
     front = []
     for name, seeds in runs.items():
-        row = deployed_row(bench, name)
+        row = deployed_row(bench, name) if deployed else bench.get(name)
         if row is not None and not weights_decided(row):
             maps = [s['test']['coco/bbox_mAP'] for s in seeds]
             ax.errorbar(mean(row['latency_runs_ms']), mean(maps),
@@ -172,13 +174,13 @@ def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], ort: Dict[str, dic
     import matplotlib.pyplot as plt
     distinct = plt.get_cmap('tab20').colors  # the default cycle has 10 colours: more rows than that would share one
     if map_path is not None and bench:
-        panels = [(bench, 'CPU latency of the whole detector, deployed where measured, batch 1 (ms)')]
+        panels = [(bench, True, 'CPU latency of the whole detector, deployed where measured, batch 1 (ms)')]
         if ort:
-            panels.append((ort, 'the same, exported end to end, in ONNX Runtime (ms)'))
+            panels.append((ort, False, 'the same, exported end to end, in ONNX Runtime (ms)'))
         fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5), squeeze=False)
-        for ax, (rows, xlabel) in zip(axes[0], panels):
+        for ax, (rows, deployed, xlabel) in zip(axes[0], panels):
             ax.set_prop_cycle(color=distinct)
-            plot_map_against_latency(ax, runs, rows, peers)
+            plot_map_against_latency(ax, runs, rows, peers, deployed)
             _save(fig, ax, xlabel, 'BCCD test bbox mAP (COCO 0.5:0.95)', map_path)
     if curves_path is not None:
         fig, ax = plt.subplots(figsize=(7, 4.5))
