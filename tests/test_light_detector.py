@@ -94,6 +94,21 @@ def test_bccd_light_rows_train_one_step_with_finite_losses_and_predict(name):
     assert boxes.shape[1:] == (4, ) and torch.isfinite(boxes).all()
 
 
+@pytest.mark.parametrize('name', ['rtmdet-nano_ghostnet-1.0x_ghostpan_bccd', 'rtmdet-tiny_cspnext_pafpn_bccd',
+                                  'yolox-tiny_cspdarknet_pafpn_bccd', 'ssdlite_mobilenetv2_bccd'])
+def test_bccd_light_rows_take_the_study_scales_through_their_data_preprocessor(name):
+    """432 x 576, one of the study's training scales, is not a multiple of 32: the preprocessor pads it so that the
+    neck's upsampled levels fit (mmdet's RTMDet config does not pad: its pipeline pads to 640 x 640)."""
+    cfg = Config.fromfile(str(REPO / 'configs' / 'bccd' / f'{name}.py'))
+    detector = MODELS.build(cfg.model)
+    sample = DetDataSample(metainfo=dict(img_shape=(432, 576)))
+    data = detector.data_preprocessor(dict(inputs=[torch.randint(0, 255, (3, 432, 576), dtype=torch.uint8)],
+                                           data_samples=[sample]), True)
+    with torch.no_grad():
+        feats = detector.extract_feat(data['inputs'])
+    assert len(feats) >= 3 and all(torch.isfinite(feat).all() for feat in feats)
+
+
 # The benchmark's rows of the two COCO configs (tools/benchmark.py --parts detector --models rtmdet- --sizes 416x416 ...)
 @pytest.mark.parametrize('row, size, budget', [
     ('rtmdet-nano_ghostnet-1.0x_ghostpan_416_coco', (416, 416), 1.52e9),

@@ -7,7 +7,9 @@ only the changes that a from-scratch run in one process needs:
 * ``SyncBN`` becomes ``BN`` (one process has nothing to synchronise with; the momentum and eps stay);
 * ``Pretrained`` initialisations are dropped (the study trains every row from scratch);
 * the data preprocessor's batch augmentations are dropped (YOLOX's multi-scale resizing: the study's recipe, the
-  same for every row, resizes in its data pipeline);
+  same for every row, resizes in its data pipeline), and one that does not pad pads to a multiple of 32 (RTMDet's
+  pipeline pads every image to 640x640; at the study's scales its PAFPN could not add an upsampled level to the
+  one above it);
 * ``SSDHead`` becomes ``PredictingSSDHead``, the same head, which mmdet 3.3's cannot be without (it stops at the
   first validation: ``mmdet_ghostnet.models.dense_heads.predicting_ssd_head``).
 """
@@ -31,6 +33,7 @@ def mmdet_model(config: str, num_classes: int) -> dict:
         model['bbox_head']['type'] = 'PredictingSSDHead'
     if 'data_preprocessor' in model:
         model['data_preprocessor']['batch_augments'] = None
+        model['data_preprocessor'].setdefault('pad_size_divisor', 32)
     return model
 
 
