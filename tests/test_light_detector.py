@@ -70,8 +70,12 @@ def test_bad_conv_type_and_mmdetection_use_depthwise_are_refused_by_name():
         GhostSepBNHead(use_depthwise=True, **HEAD)
 
 
-@pytest.mark.parametrize('name', ['rtmdet-nano_ghostnet-1.0x_ghostpan_bccd', 'rtmdet-tiny_cspnext_pafpn_bccd',
-                                  'yolox-tiny_cspdarknet_pafpn_bccd', 'ssdlite_mobilenetv2_bccd'])
+# The BCCD light rows: the nano and MMDetection's three peers.
+LIGHT_ROWS = ['rtmdet-nano_ghostnet-1.0x_ghostpan_bccd', 'rtmdet-tiny_cspnext_pafpn_bccd',
+              'yolox-tiny_cspdarknet_pafpn_bccd', 'ssdlite_mobilenetv2_bccd']
+
+
+@pytest.mark.parametrize('name', LIGHT_ROWS)
 def test_bccd_light_rows_train_one_step_with_finite_losses_and_predict(name):
     """One training step, then a prediction as validation makes it (mmdet 3.3's own SSDHead fails there)."""
     cfg = Config.fromfile(str(REPO / 'configs' / 'bccd' / f'{name}.py'))
@@ -94,8 +98,7 @@ def test_bccd_light_rows_train_one_step_with_finite_losses_and_predict(name):
     assert boxes.shape[1:] == (4, ) and torch.isfinite(boxes).all()
 
 
-@pytest.mark.parametrize('name', ['rtmdet-nano_ghostnet-1.0x_ghostpan_bccd', 'rtmdet-tiny_cspnext_pafpn_bccd',
-                                  'yolox-tiny_cspdarknet_pafpn_bccd', 'ssdlite_mobilenetv2_bccd'])
+@pytest.mark.parametrize('name', LIGHT_ROWS)
 def test_bccd_light_rows_take_the_study_scales_through_their_data_preprocessor(name):
     """432 x 576, one of the study's training scales, is not a multiple of 32: the preprocessor pads it so that the
     neck's upsampled levels fit (mmdet's RTMDet config does not pad: its pipeline pads to 640 x 640)."""

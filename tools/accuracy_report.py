@@ -162,7 +162,8 @@ def plot_map_against_latency(ax, runs: Dict[str, List[dict]], bench: Dict[str, d
                 front.append((mean(row['latency_runs_ms']), mean(maps)))
     if front:
         steps = pareto_front(front)
-        ax.step(*zip(*steps), where='post', color='grey', linestyle='--', linewidth=1, label='Pareto front of the peers')
+        ax.step(*zip(*steps), where='post', color='grey', linestyle='--', linewidth=1,
+                label='Pareto front of the peers')
 
 
 def plot(runs: Dict[str, List[dict]], bench: Dict[str, dict], ort: Dict[str, dict], peers: List[str],

@@ -6,7 +6,8 @@
 Input ``input``: float32 N x 3 x H x W, BGR 0-255 images after the config's test pipeline (resized), padded at the
 bottom/right with the per-channel mean (the value that normalises to 0, as mmdet pads). Outputs ``dets``
 (N x K x 5: x1, y1, x2, y2 in input pixels, score) and ``labels`` (N x K int64, -1 for empty slots), K = the
-config's ``max_per_img`` (100 for YOLOX, whose config has none). BatchNorms are folded first; normalisation, box decoding, score threshold and NMS are in
+config's ``max_per_img`` (100 for YOLOX, whose config has none). BatchNorms are folded first; normalisation, box
+decoding, score threshold and NMS are in
 the graph (standard ONNX operators, opset 17). The input size is fixed (default: the test pipeline's Resize
 scale padded to the data preprocessor's divisor) unless ``--dynamic``. After writing, the file is checked with
 ``onnx.checker`` and run once in ONNX Runtime against PyTorch's ``predict`` on one image: ``--check-image``, else

@@ -7,7 +7,8 @@ hands them to the model (BGR 0-255, resized), padded at the bottom and right to 
 * ``dets``: N x K x 5, boxes (x1, y1, x2, y2, in input pixels, clipped to H x W) and score, best first;
 * ``labels``: N x K int64; ``-1`` (with box and score 0) marks a slot that holds no detection,
 
-with K the config's ``max_per_img`` (YOLOX's config has none: its ``DEFAULT_MAX_PER_IMG`` best). Inside: the data preprocessor's channel swap and normalisation, the network,
+with K the config's ``max_per_img`` (YOLOX's config has none: its ``DEFAULT_MAX_PER_IMG`` best). Inside: the data
+preprocessor's channel swap and normalisation, the network,
 and mmdet's post-processing (per-level top ``nms_pre``, score threshold, box decoding, empty-box filter, NMS per
 class, ``max_per_img``) with static shapes (see ``nms.py``). Supported: single-stage dense heads with anchor or
 point priors (RetinaNet and SSD with ``DeltaXYWHBBoxCoder`` boxes; RTMDet-style heads such as ``GhostSepBNHead``
@@ -209,7 +210,8 @@ class End2EndDetector(nn.Module):
 
 class HeadOutputs(nn.Module):
     """The raw dense outputs of a detector's first head (RetinaNet: class and box maps per level; YOLOX: and its
-    objectness maps; Faster R-CNN: the RPN's), from the same ``input`` as ``End2EndDetector``: for checking an export before post-processing."""
+    objectness maps; Faster R-CNN: the RPN's), from the same ``input`` as ``End2EndDetector``: for checking an
+    export before post-processing."""
 
     def __init__(self, detector: nn.Module) -> None:
         super().__init__()
