@@ -1,11 +1,12 @@
 """The table and plots of docs/accuracy.md, read from the committed result files of the BCCD study.
 
-    python tools/accuracy_report.py [--runs docs/accuracy/runs] [--benchmark docs/accuracy/benchmark.json ...]
+    python tools/accuracy_report.py [--runs docs/accuracy/runs ...] [--benchmark docs/accuracy/benchmark.json ...]
         [--plot docs/accuracy/map_vs_latency.png] [--curves docs/accuracy/val_curves.png] [--configs TEXT ...]
         [--peers TEXT ...]
 
 Each ``runs/<config>_seed<N>/`` (written by tools/run_accuracy_row.sh) holds ``test_metrics.json`` (CocoMetric
-on the test split), ``scalars.json`` (training losses and val mAP per evaluation) and ``run.json`` (wall times).
+on the test split), ``scalars.json`` (training losses and val mAP per evaluation) and ``run.json`` (wall times);
+``--runs`` takes one or more such folders (the study's runs, the recipe probes' ...) and reads them as one.
 ``--benchmark`` is one or more tools/benchmark.py reports of the same configs: the latency of the whole detector
 as built (GhostNetV3: its training form) and, from its '<name> deploy' row, deployed (BatchNorms and V3's branches
 folded, as ``tools/test.py --deploy``), whose params and MACs the table shows (a report without deploy rows: those
@@ -26,10 +27,12 @@ from typing import Dict, List, Optional, Tuple
 CLASSES = ('RBC', 'WBC', 'Platelets')
 
 
-def load_runs(runs_dir: Path) -> Dict[str, List[dict]]:
-    """``{config name: [one dict per seed]}`` with test metrics, val curve and wall times."""
+def load_runs(runs_dirs: List[Path]) -> Dict[str, List[dict]]:
+    """``{config name: [one dict per seed]}`` with test metrics, val curve and wall times, from the run folders in
+    ``runs_dirs``."""
     runs = defaultdict(list)
-    for run_dir in sorted(p for p in runs_dir.iterdir() if (p / 'test_metrics.json').is_file()):
+    finished = (p for runs_dir in runs_dirs for p in sorted(runs_dir.iterdir()) if (p / 'test_metrics.json').is_file())
+    for run_dir in finished:
         info = json.loads((run_dir / 'run.json').read_text())
         records = [json.loads(line) for line in (run_dir / 'scalars.json').read_text().splitlines()]
         runs[Path(info['config']).stem].append(
@@ -200,7 +203,8 @@ def matches(name: str, texts: List[str]) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description='Table and plots of the BCCD accuracy study')
-    parser.add_argument('--runs', type=Path, default=Path('docs/accuracy/runs'))
+    parser.add_argument('--runs', type=Path, nargs='+', default=[Path('docs/accuracy/runs')],
+                        help='folders of run folders (tools/run_accuracy_row.sh RESULTS_ROOT), read as one')
     parser.add_argument('--benchmark', type=Path, nargs='+', default=[],
                         help='tools/benchmark.py JSON reports of the study configs (several runs: latency is shown '
                         'as mean (min-max) of their medians)')
@@ -211,15 +215,16 @@ def main() -> None:
     parser.add_argument('--peers', nargs='+', metavar='TEXT', default=[],
                         help='draw the Pareto front of the configs whose name contains one of these')
     args = parser.parse_args()
-    if not args.runs.is_dir():
-        parser.error(f'--runs={str(args.runs)!r} is not a folder')
+    for folder in args.runs:
+        if not folder.is_dir():
+            parser.error(f'--runs={str(folder)!r} is not a folder')
     runs = load_runs(args.runs)
     if not runs:
-        parser.error(f'--runs={str(args.runs)!r} holds no finished run (no */test_metrics.json)')
+        parser.error(f'--runs={[str(folder) for folder in args.runs]} holds no finished run (no */test_metrics.json)')
     if args.configs:
         runs = {name: seeds for name, seeds in runs.items() if matches(name, args.configs)}
         if not runs:
-            parser.error(f'--configs={args.configs}: no finished run of {str(args.runs)!r} has such a name')
+            parser.error(f'--configs={args.configs}: no finished run of --runs has such a name')
     missing = [str(path) for path in args.benchmark if not path.is_file()]
     if missing:
         parser.error(f'--benchmark: no such file {missing}')
