@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # One row of the BCCD accuracy study (docs/accuracy.md): train CONFIG from scratch with SEED, keep the best
 # checkpoint by val bbox mAP, evaluate it on the test split, and copy the small result files (training log,
-# scalars, test metrics, wall times) into docs/accuracy/runs/<config name>_seed<SEED>/.
+# scalars, test metrics, wall times) into docs/accuracy/runs/<config name>_seed<SEED>/, with the best checkpoint's
+# weights as float16 (<config name>.pth, metafile.yml: tools/publish_weights.py) and their own test metrics
+# (float16_test_metrics.json), so that the weights of every reported row can be committed.
 # A row that was stopped (e.g. at the end of a working session) continues from its last checkpoint when the same
 # command is run again; its training time is then the sum over the starts of the work kept
 # (mmdet_ghostnet/engine/training_record.py).
 #   bash tools/run_accuracy_row.sh configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_bccd.py 0
 # Environment: PY (default .venv/bin/python), WORK_ROOT (default work_dirs/bccd), BCCD_ROOT (default data/bccd/),
-# RESULTS_ROOT (default docs/accuracy/runs; docs/accuracy/shipped for the runs whose weights ship in checkpoints/).
+# RESULTS_ROOT (default docs/accuracy/runs; docs/accuracy/shipped for the runs whose weights ship in checkpoints/),
+# CFG_OPTIONS (more --cfg-options for training and testing, space-separated).
 # The study ran each row on one core with one thread: taskset -c 0 env OMP_NUM_THREADS=1 bash tools/...
 # run.json records the threads and whether glibc kept freed memory (train.py and test.py do by default;
 # KEEP_FREED_MEMORY=0 runs them with --no-keep-freed-memory), since both change the training time (not the losses,
@@ -24,13 +27,14 @@ RESULTS="${RESULTS_ROOT:-docs/accuracy/runs}/$NAME"
 ALLOCATOR=()
 [ "${KEEP_FREED_MEMORY:-1}" = 0 ] && ALLOCATOR=(--no-keep-freed-memory)
 
-"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" --resume "${ALLOCATOR[@]}" --cfg-options "randomness.seed=$SEED"
+"$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" --resume "${ALLOCATOR[@]}" \
+  --cfg-options "randomness.seed=$SEED" ${CFG_OPTIONS:-}
 
 BEST="$(ls "$WORK_DIR"/best_coco_bbox_mAP_epoch_*.pth | tail -n 1)"
 mkdir -p "$WORK_DIR/test"
 start=$(date +%s)
-"$PY" tools/test.py "$CONFIG" "$BEST" --work-dir "$WORK_DIR/test" "${ALLOCATOR[@]}" --cfg-options "randomness.seed=$SEED" \
-  | tee "$WORK_DIR/test/test.log"
+"$PY" tools/test.py "$CONFIG" "$BEST" --work-dir "$WORK_DIR/test" "${ALLOCATOR[@]}" \
+  --cfg-options "randomness.seed=$SEED" ${CFG_OPTIONS:-} | tee "$WORK_DIR/test/test.log"
 test_s=$(( $(date +%s) - start ))
 
 mkdir -p "$RESULTS"
@@ -42,4 +46,10 @@ printf '{"config": "%s", "seed": %s, "best_checkpoint": "%s", "train_wall_s": %s
   "$CONFIG" "$SEED" "$(basename "$BEST")" "$train_s" "$starts" "$test_s" "${OMP_NUM_THREADS:-default}" \
   "$([ "${KEEP_FREED_MEMORY:-1}" != 0 ] || [ "${MALLOC_MMAP_MAX_:-}" = 0 ] && echo true || echo false)" "$(date -u +%F)" \
   > "$RESULTS/run.json"
+
+"$PY" tools/publish_weights.py "$CONFIG" "$BEST" --metrics "$RESULTS/test_metrics.json" --out-dir "$RESULTS"
+mkdir -p "$WORK_DIR/test_float16"
+"$PY" tools/test.py "$CONFIG" "$RESULTS/$(basename "$CONFIG" .py).pth" --work-dir "$WORK_DIR/test_float16" \
+  "${ALLOCATOR[@]}" --cfg-options "randomness.seed=$SEED" ${CFG_OPTIONS:-} > "$WORK_DIR/test_float16/test.log"
+cp "$(ls -d "$WORK_DIR"/test_float16/2*/ | tail -n 1)"/*.json "$RESULTS/float16_test_metrics.json"
 echo "[row] $NAME: train ${train_s}s, test ${test_s}s, results in $RESULTS"
