@@ -1,6 +1,7 @@
 """The BCCD study's dataset and configs on a tiny VOC-layout set made here (the real BCCD is not needed)."""
 import json
 import math
+import re
 from pathlib import Path
 
 import cv2
@@ -13,6 +14,8 @@ from mmengine.config import Config
 from tool_runs import REPO, run, scalars
 
 STUDY = sorted((REPO / 'configs' / 'bccd').glob('*.py'))
+# configs that change the study's recipe say how, in MMDetection's way (`_1xb4_`, `_72e_`); its rows do not
+RECIPE_PROBE = re.compile(r'_(\d+xb\d+|\d+e)_bccd\.py$')
 CLASSES = ('RBC', 'WBC', 'Platelets')
 # (name, xmin, ymin, xmax, ymax) per image: good boxes, and one of each kind of bad box.
 GOOD = [('RBC', 5, 5, 40, 40), ('WBC', 50, 10, 90, 60), ('Platelets', 20, 50, 34, 64)]
@@ -114,7 +117,7 @@ def _without(cfg: Config, *keys) -> dict:
 
 @pytest.mark.parametrize('detector', ['retinanet', 'faster-rcnn'])
 def test_study_rows_differ_only_in_backbone_and_neck(detector, tiny_voc, monkeypatch):
-    rows = [c for c in STUDY if c.name.startswith(detector + '_')]
+    rows = [c for c in STUDY if c.name.startswith(detector + '_') and not RECIPE_PROBE.search(c.name)]
     assert len(rows) == 7  # V1 + GhostFPN, V1 + FPN, MobileNetV2, ResNet-18, light, V2, V3
     configs = {c.name: study_config(c.name, tiny_voc, monkeypatch) for c in rows}
     reference = configs[f'{detector}_ghostnet-1.0x_ghostfpn_bccd.py']
