@@ -1,7 +1,22 @@
+import os
+
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+
+
+def _share_the_cores_between_workers():
+    """Under pytest-xdist (``make test`` runs one worker per core), each worker and the tools it starts get their
+    share of the cores: workers each running torch's default of a thread per core would oversubscribe them."""
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    if workers > 1 and 'OMP_NUM_THREADS' not in os.environ:
+        threads = max(1, len(os.sched_getaffinity(0)) // workers)
+        os.environ['OMP_NUM_THREADS'] = str(threads)
+        torch.set_num_threads(threads)
+
+
+_share_the_cores_between_workers()
 
 
 @pytest.fixture(autouse=True)
