@@ -129,17 +129,17 @@ def test_study_rows_differ_only_in_backbone_and_neck(detector, tiny_voc, monkeyp
             assert _without(cfg, 'backbone', 'neck') == _without(reference, 'backbone', 'neck'), name
 
 
-# the light study's recipe (docs/light_detectors.md): the study's rows with batches of 4 images instead of 8
+# the light study's recipe (docs/light_detectors.md): the study's rows with batches of 2 images instead of 8
 LIGHT_RECIPE_ROWS = ['rtmdet-nano_ghostnet-1.0x_ghostpan', 'rtmdet-tiny_ghostnetv2-1.3x_ghostpan',
                      'retinanet_ghostnet-1.0x_ghostfpn', 'ssdlite_mobilenetv2', 'yolox-tiny_cspdarknet_pafpn',
                      'rtmdet-tiny_cspnext_pafpn']
 
 
 @pytest.mark.parametrize('row', LIGHT_RECIPE_ROWS)
-def test_light_recipe_rows_are_the_study_rows_with_batches_of_4(row, tiny_voc, monkeypatch):
-    light = study_config(f'{row}_1xb4_bccd.py', tiny_voc, monkeypatch)
+def test_light_recipe_rows_are_the_study_rows_with_batches_of_2(row, tiny_voc, monkeypatch):
+    light = study_config(f'{row}_1xb2_bccd.py', tiny_voc, monkeypatch)
     study = study_config(f'{row}_bccd.py', tiny_voc, monkeypatch)
-    assert (light.train_dataloader.batch_size, study.train_dataloader.batch_size) == (4, 8)
+    assert (light.train_dataloader.batch_size, study.train_dataloader.batch_size) == (2, 8)
     light.train_dataloader.batch_size = 8
     assert light.to_dict() == study.to_dict()
 

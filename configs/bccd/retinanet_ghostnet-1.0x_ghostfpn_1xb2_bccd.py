@@ -1,6 +1,6 @@
-# Recipe probe of the BCCD light rows (docs/light_detectors.md), on the control: the study's GhostNet + GhostFPN
-# RetinaNet with batches of 2 images instead of 8 (four times the optimizer steps over the same 36 epochs, learning
-# rate and schedule unchanged), as rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2_bccd.py for the nano row.
+# BCCD light study (docs/light_detectors.md), the control on the light rows' recipe: the study's GhostNet + GhostFPN
+# RetinaNet (retinanet_ghostnet-1.0x_ghostfpn_bccd.py) with batches of 2 images instead of 8 (four times the
+# optimizer steps over the same 36 epochs, learning rate and schedule unchanged), like every light row.
 _base_ = './retinanet_ghostnet-1.0x_ghostfpn_bccd.py'
 
 train_dataloader = dict(batch_size=2)
