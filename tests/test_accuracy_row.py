@@ -36,6 +36,7 @@ def test_a_finished_row_leaves_its_run_files_and_float16_weights_with_their_metr
     entry, = yaml.safe_load((folder / 'metafile.yml').read_text())['Models']
     assert entry['Metadata']['Weights sha256'] == hashlib.sha256((folder / f'{name}.pth').read_bytes()).hexdigest()
 
-    float32, float16 = (json.loads((folder / f).read_text()) for f in ('test_metrics.json', 'float16_test_metrics.json'))
+    float32, float16 = (json.loads((folder / f).read_text())
+                        for f in ('test_metrics.json', 'float16_test_metrics.json'))
     assert set(float16) == set(float32) and 'coco/bbox_mAP' in float16
     assert abs(float16['coco/bbox_mAP'] - float32['coco/bbox_mAP']) <= 0.01
