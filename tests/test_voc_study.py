@@ -14,8 +14,9 @@ from mmengine.config import Config
 from tool_runs import REPO, run, scalars
 
 STUDY = sorted((REPO / 'configs' / 'bccd').glob('*.py'))
-# configs that change the study's recipe say how, in MMDetection's way (`_1xb4_`, `_72e_`); its rows do not
-RECIPE_PROBE = re.compile(r'_(\d+xb\d+|\d+e)_bccd\.py$')
+# configs that change the study's recipe say how, in MMDetection's way (`_1xb4_`, `_72e_`, `_1xb2-ema_`); its rows
+# do not
+RECIPE_PROBE = re.compile(r'_(\d+xb\d+(-ema)?|\d+e)_bccd\.py$')
 CLASSES = ('RBC', 'WBC', 'Platelets')
 # (name, xmin, ymin, xmax, ymax) per image: good boxes, and one of each kind of bad box.
 GOOD = [('RBC', 5, 5, 40, 40), ('WBC', 50, 10, 90, 60), ('Platelets', 20, 50, 34, 64)]
@@ -142,6 +143,13 @@ def test_light_recipe_rows_are_the_study_rows_with_batches_of_2(row, tiny_voc, m
     assert (light.train_dataloader.batch_size, study.train_dataloader.batch_size) == (2, 8)
     light.train_dataloader.batch_size = 8
     assert light.to_dict() == study.to_dict()
+
+
+def test_ema_probe_is_the_light_row_with_an_average_of_the_weights(tiny_voc, monkeypatch):
+    probe = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2-ema_bccd.py', tiny_voc, monkeypatch).to_dict()
+    light = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2_bccd.py', tiny_voc, monkeypatch).to_dict()
+    assert [(hook['type'], hook['ema_type']) for hook in probe.pop('custom_hooks')] == [('EMAHook', 'ExpMomentumEMA')]
+    assert 'custom_hooks' not in light and probe == light
 
 
 @pytest.fixture(scope='module')
