@@ -143,7 +143,7 @@ def test_light_recipe_rows_are_the_study_rows_with_batches_of_2(row, tiny_voc, m
     assert (light.train_dataloader.batch_size, study.train_dataloader.batch_size) == (2, 8)
     light.train_dataloader.batch_size = 8
     if row == 'ssdlite_mobilenetv2':  # its 1x1 last level cannot train BatchNorm on a last batch of one image
-        assert light.train_dataloader.pop('drop_last')
+        assert light.train_dataloader.batch_sampler.pop('drop_last')
     assert light.to_dict() == study.to_dict()
 
 

@@ -7,4 +7,4 @@
 # 204 of the 205 images, a different one left out each epoch by the shuffle.
 _base_ = './ssdlite_mobilenetv2_bccd.py'
 
-train_dataloader = dict(batch_size=2, drop_last=True)
+train_dataloader = dict(batch_size=2, batch_sampler=dict(drop_last=True))
