@@ -147,6 +147,15 @@ def test_light_recipe_rows_are_the_study_rows_with_batches_of_2(row, tiny_voc, m
     assert light.to_dict() == study.to_dict()
 
 
+@pytest.mark.parametrize('batch_size', [1, 4])
+def test_batch_size_probes_are_the_nano_row_with_another_batch_size(batch_size, tiny_voc, monkeypatch):
+    probe = study_config(f'rtmdet-nano_ghostnet-1.0x_ghostpan_1xb{batch_size}_bccd.py', tiny_voc, monkeypatch)
+    study = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_bccd.py', tiny_voc, monkeypatch)
+    assert (probe.train_dataloader.batch_size, study.train_dataloader.batch_size) == (batch_size, 8)
+    probe.train_dataloader.batch_size = 8
+    assert probe.to_dict() == study.to_dict()
+
+
 def test_ema_probe_is_the_light_row_with_an_average_of_the_weights(tiny_voc, monkeypatch):
     probe = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2-ema_bccd.py', tiny_voc, monkeypatch).to_dict()
     light = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2_bccd.py', tiny_voc, monkeypatch).to_dict()
