@@ -14,9 +14,9 @@ from mmengine.config import Config
 from tool_runs import REPO, run, scalars
 
 STUDY = sorted((REPO / 'configs' / 'bccd').glob('*.py'))
-# configs that change the study's recipe say how, in MMDetection's way (`_1xb4_`, `_72e_`, `_1xb2-ema_`); its rows
-# do not
-RECIPE_PROBE = re.compile(r'_(\d+xb\d+(-ema)?|\d+e)_bccd\.py$')
+# configs that change the study's recipe say how, in MMDetection's way (`_1xb4_`, `_72e_`, `_1xb2-ema_`,
+# `_1xb2-light-nms_`); its rows do not
+RECIPE_PROBE = re.compile(r'_(\d+xb\d+(-[a-z-]+)?|\d+e)_bccd\.py$')
 CLASSES = ('RBC', 'WBC', 'Platelets')
 # (name, xmin, ymin, xmax, ymax) per image: good boxes, and one of each kind of bad box.
 GOOD = [('RBC', 5, 5, 40, 40), ('WBC', 50, 10, 90, 60), ('Platelets', 20, 50, 34, 64)]
@@ -161,6 +161,15 @@ def test_ema_probe_is_the_light_row_with_an_average_of_the_weights(tiny_voc, mon
     light = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2_bccd.py', tiny_voc, monkeypatch).to_dict()
     assert [(hook['type'], hook['ema_type']) for hook in probe.pop('custom_hooks')] == [('EMAHook', 'ExpMomentumEMA')]
     assert 'custom_hooks' not in light and probe == light
+
+
+def test_rtmdet_tiny_with_light_post_processing_is_its_light_row_with_the_nano_test_cfg(tiny_voc, monkeypatch):
+    variant = study_config('rtmdet-tiny_cspnext_pafpn_1xb2-light-nms_bccd.py', tiny_voc, monkeypatch)
+    light = study_config('rtmdet-tiny_cspnext_pafpn_1xb2_bccd.py', tiny_voc, monkeypatch)
+    nano = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2_bccd.py', tiny_voc, monkeypatch)
+    assert variant.model.test_cfg == nano.model.test_cfg != light.model.test_cfg
+    variant.model.test_cfg = light.model.test_cfg
+    assert variant.to_dict() == light.to_dict()
 
 
 @pytest.fixture(scope='module')
