@@ -172,6 +172,15 @@ def test_rtmdet_tiny_with_light_post_processing_is_its_light_row_with_the_nano_t
     assert variant.to_dict() == light.to_dict()
 
 
+def test_nano_with_128_channels_is_the_nano_light_row_but_for_the_neck_and_head_width(tiny_voc, monkeypatch):
+    wide = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan-128_1xb2_bccd.py', tiny_voc, monkeypatch)
+    nano = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2_bccd.py', tiny_voc, monkeypatch)
+    widths = (wide.model.neck.out_channels, wide.model.bbox_head.in_channels, wide.model.bbox_head.feat_channels)
+    assert widths == (128, 128, 128) and nano.model.neck.out_channels == 96
+    wide.model.neck.out_channels = wide.model.bbox_head.in_channels = wide.model.bbox_head.feat_channels = 96
+    assert wide.to_dict() == nano.to_dict()
+
+
 @pytest.fixture(scope='module')
 def trained_on_voc(tiny_voc, tmp_path_factory):
     """Two iterations of the study's RetinaNet config on the tiny VOC set, then its test split evaluated."""
