@@ -177,7 +177,8 @@ def test_nano_with_128_channels_is_the_nano_light_row_but_for_the_neck_and_head_
     nano = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2_bccd.py', tiny_voc, monkeypatch)
     widths = (wide.model.neck.out_channels, wide.model.bbox_head.in_channels, wide.model.bbox_head.feat_channels)
     assert widths == (128, 128, 128) and nano.model.neck.out_channels == 96
-    wide.model.neck.out_channels = wide.model.bbox_head.in_channels = wide.model.bbox_head.feat_channels = 96
+    wide.neck_channels = wide.model.neck.out_channels = 96
+    wide.model.bbox_head.in_channels = wide.model.bbox_head.feat_channels = 96
     assert wide.to_dict() == nano.to_dict()
 
 
