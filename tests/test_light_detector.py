@@ -70,8 +70,9 @@ def test_bad_conv_type_and_mmdetection_use_depthwise_are_refused_by_name():
         GhostSepBNHead(use_depthwise=True, **HEAD)
 
 
-# The BCCD light rows: the nano and MMDetection's three peers.
-LIGHT_ROWS = ['rtmdet-nano_ghostnet-1.0x_ghostpan_bccd', 'rtmdet-tiny_cspnext_pafpn_bccd',
+# The BCCD light rows: the nano (depthwise-separable and dense head) and MMDetection's three peers.
+LIGHT_ROWS = ['rtmdet-nano_ghostnet-1.0x_ghostpan_bccd', 'rtmdet-nano_ghostnet-1.0x_ghostpan-64_dense_1xb2_bccd',
+              'rtmdet-tiny_cspnext_pafpn_bccd',
               'yolox-tiny_cspdarknet_pafpn_bccd', 'ssdlite_mobilenetv2_bccd']
 
 

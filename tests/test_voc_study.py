@@ -172,14 +172,18 @@ def test_rtmdet_tiny_with_light_post_processing_is_its_light_row_with_the_nano_t
     assert variant.to_dict() == light.to_dict()
 
 
-def test_nano_with_128_channels_is_the_nano_light_row_but_for_the_neck_and_head_width(tiny_voc, monkeypatch):
-    wide = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan-128_1xb2_bccd.py', tiny_voc, monkeypatch)
+@pytest.mark.parametrize('probe, width, conv_type', [('ghostpan-128', 128, 'depthwise'), ('ghostpan-64_dense', 64, 'dense')])
+def test_head_probes_are_the_nano_light_row_but_for_the_width_and_the_tower_convs(probe, width, conv_type, tiny_voc,
+                                                                                   monkeypatch):
+    variant = study_config(f'rtmdet-nano_ghostnet-1.0x_{probe}_1xb2_bccd.py', tiny_voc, monkeypatch)
     nano = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2_bccd.py', tiny_voc, monkeypatch)
-    widths = (wide.model.neck.out_channels, wide.model.bbox_head.in_channels, wide.model.bbox_head.feat_channels)
-    assert widths == (128, 128, 128) and nano.model.neck.out_channels == 96
-    wide.neck_channels = wide.model.neck.out_channels = 96
-    wide.model.bbox_head.in_channels = wide.model.bbox_head.feat_channels = 96
-    assert wide.to_dict() == nano.to_dict()
+    head = variant.model.bbox_head
+    assert (variant.neck_channels, variant.model.neck.out_channels, head.in_channels, head.feat_channels,
+            head.conv_type) == (width, width, width, width, conv_type)
+    assert (nano.neck_channels, nano.model.bbox_head.conv_type) == (96, 'depthwise')
+    variant.neck_channels = variant.model.neck.out_channels = head.in_channels = head.feat_channels = 96
+    head.conv_type = 'depthwise'
+    assert variant.to_dict() == nano.to_dict()
 
 
 @pytest.fixture(scope='module')
