@@ -392,6 +392,20 @@ def test_benchmark_times_onnx_runtime_rows_of_backbones_and_detectors_only():
         assert len(row['latency_samples_ms']) == 2 and row['latency_median_ms'] > 0
 
 
+def test_benchmark_times_a_deploy_row_in_onnx_runtime_only_without_its_as_built_row():
+    """The export folds BatchNorms itself: a deploy row would give ONNX Runtime its as-built row's graph again."""
+    from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME
+    from mmdet_ghostnet.benchmark.runs import plan
+
+    def onnxruntime_rows(names):
+        work = plan([SPECS_BY_NAME[name] for name in names], [(64, 64)], [1], ['inference'], ['onnxruntime'])
+        return [spec.name for spec, _, jobs in work for job in jobs if job.variant == 'onnxruntime']
+
+    assert onnxruntime_rows(['RetinaNet demo', 'RetinaNet demo deploy']) == ['RetinaNet demo']
+    assert onnxruntime_rows(['RetinaNet demo deploy']) == ['RetinaNet demo deploy']
+    assert onnxruntime_rows(['GhostNet 1.0x', 'GhostNet 1.0x deploy']) == ['GhostNet 1.0x']
+
+
 def test_benchmark_feeds_onnx_runtime_the_raw_image_whose_normalisation_eager_predict_gets(tmp_path):
     from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME, build_model
     from mmdet_ghostnet.benchmark.workloads import WORKLOADS

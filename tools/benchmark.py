@@ -30,8 +30,9 @@ CUDA options: ``--bf16-channels-last`` (autocast to bfloat16 and channels-last t
 ``--cuda-graph`` (capture batch-1 backbone inference once, time ``graph.replay()``) and ``--compile``
 (``torch.compile`` default mode, batch-1 backbone inference; also works on CPU with a C++ compiler). CPU option:
 ``--onnxruntime`` (batch-1 backbone and detector inference exported to ONNX and run by ONNX Runtime with
-``--threads`` threads; detectors end to end as ``tools/export_onnx.py`` writes them). Those rows report their
-gain over eager (``x eager``). On CUDA, cuDNN autotuning (``cudnn.benchmark``) is on; the warm-up runs
+``--threads`` threads; detectors end to end as ``tools/export_onnx.py`` writes them; the export folds BatchNorms
+itself, so a deploy row is not timed again where its as-built row is). Those rows report their gain over eager
+(``x eager``). On CUDA, cuDNN autotuning (``cudnn.benchmark``) is on; the warm-up runs
 absorb it, as they absorb compilation.
 """
 from __future__ import annotations

@@ -57,9 +57,16 @@ class IsolatedRunner:
         return outcome or (None, f'worker process died with exit code {process.exitcode}')
 
 
+def _exports_as_its_twin(spec: ModelSpec, variant: str, names: Sequence[str]) -> bool:
+    """Whether ``spec`` is a deploy row whose as-built row is also measured: the ONNX export folds BatchNorms
+    itself, so both rows give ONNX Runtime the same graph, which is timed once (on the as-built row)."""
+    return variant == 'onnxruntime' and spec.deploy and spec.name[:-len(' deploy')] in names
+
+
 def plan(specs: Sequence[ModelSpec], sizes: Sequence[Size], batch_sizes: Sequence[int], modes: Sequence[str],
          variants: Sequence[str]) -> Work:
     """Per model and size: the timed jobs (extra ``variants`` only for batch-1 inference of ``VARIANT_PARTS``)."""
+    names = [spec.name for spec in specs]
     work = []
     for spec in specs:
         for size in sizes:
@@ -69,7 +76,8 @@ def plan(specs: Sequence[ModelSpec], sizes: Sequence[Size], batch_sizes: Sequenc
                     jobs.append(Job(spec.name, size, batch, mode))
                     if mode == 'inference' and batch == 1:
                         jobs += [Job(spec.name, size, batch, mode, variant) for variant in variants
-                                 if spec.part in VARIANT_PARTS[variant]]
+                                 if spec.part in VARIANT_PARTS[variant]
+                                 and not _exports_as_its_twin(spec, variant, names)]
             work.append((spec, size, jobs))
     return work
 
