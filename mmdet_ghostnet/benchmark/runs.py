@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .measure import Job, Settings, measure_cost, measure_run
 from .models import ModelSpec
@@ -57,16 +57,16 @@ class IsolatedRunner:
         return outcome or (None, f'worker process died with exit code {process.exitcode}')
 
 
-def _exports_as_its_twin(spec: ModelSpec, variant: str, names: Sequence[str]) -> bool:
+def _exports_as_its_twin(spec: ModelSpec, variant: str, names: Set[str]) -> bool:
     """Whether ``spec`` is a deploy row whose as-built row is also measured: the ONNX export folds BatchNorms
     itself, so both rows give ONNX Runtime the same graph, which is timed once (on the as-built row)."""
-    return variant == 'onnxruntime' and spec.deploy and spec.name[:-len(' deploy')] in names
+    return variant == 'onnxruntime' and spec.deploy and spec.name.removesuffix(' deploy') in names
 
 
 def plan(specs: Sequence[ModelSpec], sizes: Sequence[Size], batch_sizes: Sequence[int], modes: Sequence[str],
          variants: Sequence[str]) -> Work:
     """Per model and size: the timed jobs (extra ``variants`` only for batch-1 inference of ``VARIANT_PARTS``)."""
-    names = [spec.name for spec in specs]
+    names = {spec.name for spec in specs}
     work = []
     for spec in specs:
         for size in sizes:
