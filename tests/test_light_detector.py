@@ -14,7 +14,7 @@ from mmengine.structures import InstanceData
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmdet_ghostnet import GhostSepBNHead
+from mmdet_ghostnet import GhostSepBNHead, fuse_for_deploy
 from mmdet_ghostnet.benchmark.measure import Settings, measure_cost
 from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME
 from tool_runs import REPO
@@ -70,8 +70,70 @@ def test_bad_conv_type_and_mmdetection_use_depthwise_are_refused_by_name():
         GhostSepBNHead(use_depthwise=True, **HEAD)
 
 
-# The BCCD light rows: the nano (depthwise-separable and dense head) and MMDetection's three peers.
+TRAIN_CFG = dict(assigner=dict(type='DynamicSoftLabelAssigner', topk=13), allowed_border=-1, pos_weight=-1)
+
+
+def two_images_of_boxes() -> list:
+    """Two samples of 128 x 160 with a small and a large box each."""
+    samples = []
+    for boxes in ([[10., 10., 40., 40.], [60., 50., 120., 110.]], [[90., 20., 110., 45.], [5., 60., 70., 125.]]):
+        sample = DetDataSample(metainfo=dict(img_shape=(128, 160), pad_shape=(128, 160), batch_input_shape=(128, 160)))
+        sample.gt_instances = InstanceData(bboxes=torch.tensor(boxes), labels=torch.tensor([2, 1]))
+        samples.append(sample)
+    return samples
+
+
+def guided_head(guide) -> GhostSepBNHead:
+    head = GhostSepBNHead(conv_type='depthwise', guide=guide, train_cfg=Config(TRAIN_CFG), **HEAD)
+    head.init_weights()
+    return head
+
+
+def test_a_guide_equal_to_its_head_gives_the_losses_of_the_head_trained_alone():
+    """The oracle: RTMDetHead's own loss path, in which the head's predictions pick its targets."""
+    alone = guided_head(guide=None)
+    guided = guided_head(guide=dict())
+    weights = alone.state_dict()
+    guided.load_state_dict({**weights, **{f'guide.{key}': value for key, value in weights.items()}})
+    expected, losses = alone.loss(FEATS, two_images_of_boxes()), guided.loss(FEATS, two_images_of_boxes())
+    assert set(losses) == {'loss_cls', 'loss_bbox', 'guide_loss_cls', 'guide_loss_bbox'}
+    for name in ('loss_cls', 'loss_bbox'):
+        assert sum(expected[name]) > 0
+        for prefix in ('', 'guide_'):
+            torch.testing.assert_close(torch.stack(losses[prefix + name]), torch.stack(expected[name]))
+
+
+def test_the_guide_picks_the_targets_and_learns_them_and_only_the_head_predicts():
+    head = guided_head(guide=dict(conv_type='dense', feat_channels=32))
+    assert (head.guide.conv_type, head.guide.feat_channels, head.guide.guide) == ('dense', 32, None)
+    before = head.loss(FEATS, two_images_of_boxes())
+    with torch.no_grad():  # the guide's boxes grow by a stride a side: their IoUs, the head's soft targets, change
+        for conv in head.guide.rtm_reg:
+            conv.bias.add_(1.0)
+    after = head.loss(FEATS, two_images_of_boxes())
+    for name in ('loss_cls', 'loss_bbox'):
+        assert not torch.allclose(torch.stack(before[name]), torch.stack(after[name]))
+    sum(sum(parts) for parts in after.values()).backward()
+    assert all(p.grad is not None for p in head.guide.parameters())
+    head.eval()
+    with torch.no_grad():
+        outputs = head(FEATS)
+        fuse_for_deploy(head)
+        assert head.guide is None
+        for folded, built in zip(sum(head(FEATS), ()), sum(outputs, ())):
+            torch.testing.assert_close(folded, built, rtol=1e-4, atol=1e-4)
+
+
+def test_a_guide_that_sets_more_than_its_towers_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"guide=\{'num_classes': 4\} is invalid: a guide may set only "
+                                         r"\['conv_type', 'feat_channels', 'stacked_convs'\]"):
+        guided_head(guide=dict(num_classes=4))
+
+
+# The BCCD light rows: the nano (depthwise-separable and dense head, trained with a guide) and MMDetection's three
+# peers.
 LIGHT_ROWS = ['rtmdet-nano_ghostnet-1.0x_ghostpan_bccd', 'rtmdet-nano_ghostnet-1.0x_ghostpan-64_dense_1xb2_bccd',
+              'rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2-guided_bccd',
               'rtmdet-tiny_cspnext_pafpn_bccd',
               'yolox-tiny_cspdarknet_pafpn_bccd', 'ssdlite_mobilenetv2_bccd']
 

@@ -186,6 +186,16 @@ def test_head_probes_are_the_nano_light_row_but_for_the_width_and_the_tower_conv
     assert variant.to_dict() == nano.to_dict()
 
 
+def test_guided_row_is_the_nano_light_row_but_for_the_guide_and_exp_distances(tiny_voc, monkeypatch):
+    guided = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2-guided_bccd.py', tiny_voc, monkeypatch)
+    nano = study_config('rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2_bccd.py', tiny_voc, monkeypatch)
+    head = guided.model.bbox_head
+    assert head.pop('guide') == dict(conv_type='dense')
+    assert (head.exp_on_reg, nano.model.bbox_head.exp_on_reg) == (True, False)
+    head.exp_on_reg = False
+    assert guided.to_dict() == nano.to_dict()
+
+
 @pytest.fixture(scope='module')
 def trained_on_voc(tiny_voc, tmp_path_factory):
     """Two iterations of the study's RetinaNet config on the tiny VOC set, then its test split evaluated."""

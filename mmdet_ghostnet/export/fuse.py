@@ -19,12 +19,13 @@ from mmengine.model import is_model_wrapper
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..models import GhostNet
+from ..models import GhostNet, GhostSepBNHead
 from ..models.layers import fold_rep_convs
 
 
 def fuse_for_deploy(model: nn.Module, channels_last: bool = True) -> nn.Module:
-    """Switch ``model`` to eval mode and fold each BatchNorm that follows a conv into it (in place).
+    """Switch ``model`` to eval mode, drop its training-only heads (``GhostSepBNHead``'s guide) and fold each
+    BatchNorm that follows a conv into it (in place).
 
     Modules shared by several parents (the tower convs that RTMDet-style heads share across levels, each level
     with its own BatchNorm) are first copied per parent, so that each BatchNorm folds into its own conv. Then each
@@ -36,6 +37,9 @@ def fuse_for_deploy(model: nn.Module, channels_last: bool = True) -> nn.Module:
     the input's layout; the backbone still returns NCHW tensors, which mmcv's ops (RoIAlign) require.
     """
     model.eval()
+    for module in model.modules():
+        if isinstance(module, GhostSepBNHead):
+            module.guide = None  # a training-only head
     with torch.no_grad():
         unshare_modules(model)
         fold_rep_convs(model)
