@@ -172,7 +172,8 @@ def test_rtmdet_tiny_with_light_post_processing_is_its_light_row_with_the_nano_t
     assert variant.to_dict() == light.to_dict()
 
 
-@pytest.mark.parametrize('probe, width, conv_type', [('ghostpan-128', 128, 'depthwise'), ('ghostpan-64_dense', 64, 'dense')])
+@pytest.mark.parametrize('probe, width, conv_type',
+                         [('ghostpan-128', 128, 'depthwise'), ('ghostpan-64_dense', 64, 'dense')])
 def test_head_probes_are_the_nano_light_row_but_for_the_width_and_the_tower_convs(probe, width, conv_type, tiny_voc,
                                                                                    monkeypatch):
     variant = study_config(f'rtmdet-nano_ghostnet-1.0x_{probe}_1xb2_bccd.py', tiny_voc, monkeypatch)
