@@ -20,7 +20,7 @@ def test_a_finished_row_leaves_its_run_files_and_float16_weights_with_their_metr
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
-    name = 'rtmdet-nano_ghostnet_ghostpan_demo'
+    name = 'rtmdet-nano_ghostnet_ghostpan_1xb16-48e_demo'
     folder = tmp_path / 'runs' / f'{name}_seed3'
     assert sorted(path.name for path in folder.iterdir()) == sorted([
         'float16_test_metrics.json', 'metafile.yml', f'{name}.pth', 'run.json', 'scalars.json', 'test.log',

@@ -90,11 +90,11 @@ def detector_outputs(detector: nn.Module, images: torch.Tensor):
 
 
 # The demo detectors, the BCCD study's peers built on mmdet's backbones, which the study times folded too, and
-# the light detector's tiny size (its head shares dense convs across levels, each level with its BatchNorms; the
-# nano demo's shares depthwise-separable ones): each BatchNorm must fold into its own level's copy of the conv.
+# RTMDet-tiny (its head shares dense convs across levels, each level with its BatchNorms; the nano demo's shares
+# depthwise-separable ones): each BatchNorm must fold into its own level's copy of the conv.
 @pytest.mark.parametrize('config', [
-    RETINANET_DEMO, FASTER_RCNN_DEMO, RTMDET_DEMO, REPO / 'configs/bccd/retinanet_mobilenetv2_fpn_bccd.py',
-    REPO / 'configs/bccd/faster-rcnn_r18_fpn_bccd.py', REPO / 'configs/bccd/rtmdet-tiny_ghostnetv2-1.3x_ghostpan_bccd.py'
+    RETINANET_DEMO, FASTER_RCNN_DEMO, RTMDET_DEMO, REPO / 'configs/bccd/retinanet_mobilenetv2_fpn_1xb8-36e_bccd.py',
+    REPO / 'configs/bccd/faster-rcnn_r18_fpn_1xb8-36e_bccd.py', REPO / 'configs/bccd/rtmdet-tiny_cspnext_pafpn_1xb8-36e_bccd.py'
 ])
 def test_whole_detectors(config):
     detector = MODELS.build(Config.fromfile(str(config)).model)

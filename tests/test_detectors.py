@@ -54,7 +54,7 @@ def test_imagenet_weights_through_cfg_options(tmp_path):
     oracle = timm_ghostnet(1.0)
     path = tmp_path / 'state_dict_73.98.pth'
     torch.save(oracle.state_dict(), path)
-    cfg = Config.fromfile(REPO / 'configs' / 'retinanet_ghostnet-1.0x_fpn_coco.py')
+    cfg = Config.fromfile(REPO / 'configs' / 'retinanet_ghostnet-1.0x_ghostfpn_8xb2-1x_coco.py')
     cfg.merge_from_dict({'model.backbone.init_cfg.checkpoint': str(path)})
     model = MODELS.build(cfg.model)
     model.init_weights()

@@ -154,11 +154,11 @@ def test_onnx_runtime_gives_the_detections_of_pytorch_predict(exported):
 # MMDetection's own light detectors (the BCCD study's peers), from random weights with BatchNorm statistics of the
 # three real BCCD test images of tests/data and spread class (and objectness) logits: layer -> (std, mean).
 PEERS = {
-    'configs/bccd/yolox-tiny_cspdarknet_pafpn_bccd.py': {
+    'configs/bccd/yolox-tiny_cspdarknet_pafpn_1xb8-36e_bccd.py': {
         **{f'bbox_head.multi_level_conv_cls.{level}': (3.0, -2.0) for level in range(3)},
         **{f'bbox_head.multi_level_conv_obj.{level}': (3.0, -2.0) for level in range(3)},
         **{f'bbox_head.multi_level_conv_reg.{level}': (0.5, 1.0) for level in range(3)}},
-    'configs/bccd/ssdlite_mobilenetv2_bccd.py': {f'bbox_head.cls_convs.{level}.1': (3.0, None) for level in range(6)},
+    'configs/bccd/ssdlite_mobilenetv2_ssdneck_1xb8-36e_bccd.py': {f'bbox_head.cls_convs.{level}.1': (3.0, None) for level in range(6)},
 }
 BCCD_TEST_IMAGES = REPO / 'tests' / 'data' / 'bccd'
 
@@ -332,8 +332,8 @@ def test_paint_tool_paints_an_exported_model_as_its_checkpoint(exported, tiny_da
     assert (np.abs(painted['.onnx'] - painted['.pth']).sum(axis=-1) > 0).mean() < 0.01
 
 
-@pytest.mark.parametrize('config', ['configs/bccd/retinanet_mobilenetv2_fpn_bccd.py',
-                                    'configs/bccd/faster-rcnn_r18_fpn_bccd.py'])
+@pytest.mark.parametrize('config', ['configs/bccd/retinanet_mobilenetv2_fpn_1xb8-36e_bccd.py',
+                                    'configs/bccd/faster-rcnn_r18_fpn_1xb8-36e_bccd.py'])
 def test_study_peers_of_this_repository_are_exportable_configs(config):
     """The BCCD study's MobileNetV2 / ResNet-18 rows are this repository's configs: accepted (mmdet's own ResNet
     RetinaNet is refused, see below)."""

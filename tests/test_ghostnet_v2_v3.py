@@ -208,10 +208,10 @@ def test_imagenet_cost_matches_paper(version, width):
 
 
 V1_TO_V2_V3 = [
-    ('retinanet_ghostnet-1.0x_fpn_coco.py', 'retinanet_ghostnetv2-1.0x_fpn_coco.py', 'GhostNetV2'),
-    ('retinanet_ghostnet-1.0x_fpn_coco.py', 'retinanet_ghostnetv3-1.0x_fpn_coco.py', 'GhostNetV3'),
-    ('faster-rcnn_ghostnet-1.0x_fpn_coco.py', 'faster-rcnn_ghostnetv2-1.0x_fpn_coco.py', 'GhostNetV2'),
-    ('faster-rcnn_ghostnet-1.0x_fpn_coco.py', 'faster-rcnn_ghostnetv3-1.0x_fpn_coco.py', 'GhostNetV3'),
+    ('retinanet_ghostnet-1.0x_ghostfpn_8xb2-1x_coco.py', 'retinanet_ghostnetv2-1.0x_ghostfpn_8xb2-1x_coco.py', 'GhostNetV2'),
+    ('retinanet_ghostnet-1.0x_ghostfpn_8xb2-1x_coco.py', 'retinanet_ghostnetv3-1.0x_ghostfpn_8xb2-1x_coco.py', 'GhostNetV3'),
+    ('faster-rcnn_ghostnet-1.0x_ghostfpn_8xb2-1x_coco.py', 'faster-rcnn_ghostnetv2-1.0x_ghostfpn_8xb2-1x_coco.py', 'GhostNetV2'),
+    ('faster-rcnn_ghostnet-1.0x_ghostfpn_8xb2-1x_coco.py', 'faster-rcnn_ghostnetv3-1.0x_ghostfpn_8xb2-1x_coco.py', 'GhostNetV3'),
 ]
 
 

@@ -130,12 +130,10 @@ def test_a_guide_that_sets_more_than_its_towers_is_refused_by_name():
         guided_head(guide=dict(num_classes=4))
 
 
-# The BCCD light rows: the nano (depthwise-separable and dense head, trained with a guide) and MMDetection's three
-# peers.
-LIGHT_ROWS = ['rtmdet-nano_ghostnet-1.0x_ghostpan_bccd', 'rtmdet-nano_ghostnet-1.0x_ghostpan-64_dense_1xb2_bccd',
-              'rtmdet-nano_ghostnet-1.0x_ghostpan_1xb2-guided_bccd',
-              'rtmdet-tiny_cspnext_pafpn_bccd',
-              'yolox-tiny_cspdarknet_pafpn_bccd', 'ssdlite_mobilenetv2_bccd']
+# The BCCD light rows: the nano (alone and trained with a guide) and MMDetection's three peers.
+LIGHT_ROWS = ['rtmdet-nano_ghostnet-1.0x_ghostpan_1xb8-36e_bccd', 'rtmdet-nano_ghostnet-1.0x_ghostpan_guided-1xb2-36e_bccd',
+              'rtmdet-tiny_cspnext_pafpn_1xb8-36e_bccd',
+              'yolox-tiny_cspdarknet_pafpn_1xb8-36e_bccd', 'ssdlite_mobilenetv2_ssdneck_1xb8-36e_bccd']
 
 
 @pytest.mark.parametrize('name', LIGHT_ROWS)
@@ -177,8 +175,8 @@ def test_bccd_light_rows_take_the_study_scales_through_their_data_preprocessor(n
 
 # The benchmark's rows of the two COCO configs (tools/benchmark.py --parts detector --models rtmdet- --sizes 416x416 ...)
 @pytest.mark.parametrize('row, size, budget', [
-    ('rtmdet-nano_ghostnet-1.0x_ghostpan_416_coco', (416, 416), 1.52e9),
-    ('rtmdet-tiny_ghostnetv2-1.3x_ghostpan_640_coco', (640, 640), 8.0e9),
+    ('rtmdet-nano_ghostnet-1.0x_ghostpan_8xb32-300e-416_coco', (416, 416), 1.52e9),
+    ('rtmdet-tiny_ghostnetv2-1.3x_ghostpan_8xb32-300e_coco', (640, 640), 8.0e9),
 ])
 def test_coco_configs_cost_at_most_their_budget(row, size, budget):
     cost = measure_cost(row, size, Settings('cpu', 1, warmup=0, repeats=1, bf16_channels_last=False))
@@ -188,9 +186,9 @@ def test_coco_configs_cost_at_most_their_budget(row, size, budget):
 
 # The study's peers: MMDetection's own light detectors, their models taken from MMDetection's configs.
 PEERS = {
-    'rtmdet-tiny_cspnext_pafpn_bccd': 'rtmdet/rtmdet_tiny_8xb32-300e_coco.py',
-    'yolox-tiny_cspdarknet_pafpn_bccd': 'yolox/yolox_tiny_8xb8-300e_coco.py',
-    'ssdlite_mobilenetv2_bccd': 'ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
+    'rtmdet-tiny_cspnext_pafpn_1xb8-36e_bccd': 'rtmdet/rtmdet_tiny_8xb32-300e_coco.py',
+    'yolox-tiny_cspdarknet_pafpn_1xb8-36e_bccd': 'yolox/yolox_tiny_8xb8-300e_coco.py',
+    'ssdlite_mobilenetv2_ssdneck_1xb8-36e_bccd': 'ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py',
 }
 
 

@@ -258,8 +258,8 @@ def save_release(folder: Path, backbone_type: str, width: float):
 
 
 @pytest.mark.parametrize('name', [  # one config per release (that each config names its URL: see above)
-    'retinanet_ghostnet-1.0x_fpn-lite_320_coco.py', 'faster-rcnn_ghostnetv2-1.0x_fpn_coco.py',
-    'retinanet_ghostnetv3-1.0x_fpn_coco.py'
+    'retinanet_ghostnet-1.0x_ghostpan-96_8xb2-1x-320_coco.py', 'faster-rcnn_ghostnetv2-1.0x_ghostfpn_8xb2-1x_coco.py',
+    'retinanet_ghostnetv3-1.0x_ghostfpn_8xb2-1x_coco.py'
 ])
 def test_configs_load_their_release_file_from_the_cache_offline(name, hub_cache, monkeypatch):
     """The release file in the cache under the config's URL: the pre-flight passes without any download and the
@@ -285,7 +285,7 @@ def unreachable_words(url: str) -> list:
 
 def test_unreachable_url_is_a_preflight_error_naming_it_and_the_ways_on(hub_cache):
     url = closed_port_url()
-    cfg = Config.fromfile(REPO / 'configs' / 'retinanet_ghostnet-1.0x_fpn_coco.py')
+    cfg = Config.fromfile(REPO / 'configs' / 'retinanet_ghostnet-1.0x_ghostfpn_8xb2-1x_coco.py')
     cfg.merge_from_dict({'model.backbone.init_cfg.checkpoint': url})
     with pytest.raises(CheckpointDownloadError) as info:
         check_pretrained_backbone(cfg.model)

@@ -9,7 +9,7 @@ Usage::
     python tools/benchmark.py --device cuda --bf16-channels-last --cuda-graph --compile
     python tools/benchmark.py --device cpu --threads 1 --onnxruntime --models "GhostNet 1.0x" "demo" --sizes 128x128
     python tools/benchmark.py --parts detector --models _bccd --sizes 384x512 --image IMAGE.jpg \
-        --checkpoint faster-rcnn_ghostnet-1.0x_ghostfpn_bccd=work_dirs/bccd/.../best_coco_bbox_mAP_epoch_33.pth
+        --checkpoint faster-rcnn_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd=work_dirs/bccd/.../best_coco_bbox_mAP_epoch_33.pth
 
 Per row (one model at one input size, batch size and mode): params, FLOPs (conv + linear multiply-adds, and
 FlopAnalyzer's total), latency (median, p25-p75) and throughput, and peak memory; how each is measured is in
@@ -94,7 +94,7 @@ def _checkpoint_arg(text: str) -> Tuple[str, str]:
     model, separator, path = text.rpartition('=')
     if not separator or not model:
         raise argparse.ArgumentTypeError(f'invalid value {text!r}: expected MODEL=FILE, e.g. '
-                                         'faster-rcnn_ghostnet-1.0x_ghostfpn_bccd=best_coco_bbox_mAP_epoch_30.pth')
+                                         'faster-rcnn_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd=best_coco_bbox_mAP_epoch_30.pth')
     return model, _readable_file(path)
 
 
@@ -125,7 +125,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'options win)')
     parser.add_argument('--checkpoint', nargs='+', type=_checkpoint_arg, default=[], metavar='MODEL=FILE',
                         help='load trained weights into the row MODEL (and its deploy row) instead of random ones, '
-                        'e.g. faster-rcnn_ghostnet-1.0x_ghostfpn_bccd=work_dirs/.../best.pth')
+                        'e.g. faster-rcnn_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd=work_dirs/.../best.pth')
     parser.add_argument('--image', type=_readable_file, metavar='FILE',
                         help='feed detectors this image (resized to each size) instead of a random one')
     parser.add_argument('--out', type=_writable_file, metavar='FILE.json', help='write the report (and FILE.csv)')

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PY:-.venv/bin/python}"
-CONFIG=configs/demo/retinanet_ghostnet_fpn_demo.py
+CONFIG=configs/demo/retinanet_ghostnet_ghostfpn_1xb16-48e_demo.py
 WORK_DIR="${WORK_DIR:-work_dirs/demo}"
 start=$(date +%s)
 

@@ -1,6 +1,6 @@
 """Publish the weights of a trained row: strip a training checkpoint to float16 weights and index it.
 
-    python tools/publish_weights.py configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_bccd.py \
+    python tools/publish_weights.py configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd.py \
         work_dirs/.../best_coco_bbox_mAP_epoch_36.pth \
         --metrics docs/accuracy/runs/retinanet_ghostnet-1.0x_ghostfpn_bccd_seed0/test_metrics.json
 

@@ -7,7 +7,7 @@
 # A row that was stopped (e.g. at the end of a working session) continues from its last checkpoint when the same
 # command is run again; its training time is then the sum over the starts of the work kept
 # (mmdet_ghostnet/engine/training_record.py).
-#   bash tools/run_accuracy_row.sh configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_bccd.py 0
+#   bash tools/run_accuracy_row.sh configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd.py 0
 # Environment: PY (default .venv/bin/python), WORK_ROOT (default work_dirs/bccd), BCCD_ROOT (default data/bccd/),
 # RESULTS_ROOT (default docs/accuracy/runs; docs/accuracy/shipped for the runs whose weights ship in checkpoints/),
 # CFG_OPTIONS (more --cfg-options for training and testing, space-separated).

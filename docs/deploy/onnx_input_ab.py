@@ -22,8 +22,8 @@ from mmdet_ghostnet.export.runtime import ort_session
 MMLogger.get_instance('onnx_input_ab', log_level='ERROR')  # quiet init_weights reports
 torch.set_num_threads(1)
 torch.manual_seed(0)
-DETECTORS = [('RetinaNet demo', (128, 128), 40), ('retinanet_ghostnet-1.0x_ghostfpn_bccd', (384, 512), 20),
-             ('faster-rcnn_ghostnet-1.0x_ghostfpn_bccd', (384, 512), 20),
+DETECTORS = [('RetinaNet demo', (128, 128), 40), ('retinanet_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd', (384, 512), 20),
+             ('faster-rcnn_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd', (384, 512), 20),
              ('RetinaNet GhostNet 1.1x + GhostFPN', (800, 1333), 6),
              ('Faster R-CNN GhostNet 1.1x + GhostFPN', (800, 1333), 6)]
 

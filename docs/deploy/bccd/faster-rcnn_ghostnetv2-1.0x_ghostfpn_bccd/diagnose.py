@@ -23,7 +23,7 @@ from mmdet_ghostnet.export.end2end import End2EndDetector
 from mmdet_ghostnet.export.exporter import OUTPUT_NAMES, batch_images, end_to_end, export_onnx, load_detector
 from mmdet_ghostnet.export.runtime import ort_session
 
-CONFIG = 'configs/bccd/faster-rcnn_ghostnetv2-1.0x_ghostfpn_bccd.py'
+CONFIG = 'configs/bccd/faster-rcnn_ghostnetv2-1.0x_ghostfpn_1xb8-36e_bccd.py'
 IMAGES = ('00018', '00063', '00093', '00290')
 SIZE = (384, 512)
 

@@ -1,7 +1,7 @@
 # A light RetinaNet for small input (320x320, as for edge devices): GhostNet 1.0x, a 96-channel Ghost-FPN with
 # the PAN-style bottom-up path (as NanoDet's Ghost-PAN), a 96-channel head with 2 stacked convs.
 # Same 1x schedule and the same released GhostNet 1.0x ImageNet weights, by URL (offline: see docs/weights.md).
-_base_ = './retinanet_ghostnet-1.0x_fpn_coco.py'
+_base_ = './retinanet_ghostnet-1.0x_ghostfpn_8xb2-1x_coco.py'
 
 image_size = (320, 320)
 model = dict(

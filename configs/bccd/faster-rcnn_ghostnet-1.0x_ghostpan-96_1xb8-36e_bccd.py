@@ -1,6 +1,6 @@
 # BCCD study, Faster R-CNN row "light variant": a 96-channel GhostFPN with the PAN-style bottom-up path and
 # 96-channel RPN and RoI heads (as the light RetinaNet config's 96-channel neck and head).
-_base_ = './faster-rcnn_ghostnet-1.0x_ghostfpn_bccd.py'
+_base_ = './faster-rcnn_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd.py'
 
 model = dict(
     neck=dict(out_channels=96, bottom_up=True),

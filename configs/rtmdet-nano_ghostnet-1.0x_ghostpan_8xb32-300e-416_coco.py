@@ -3,7 +3,7 @@
 # Cost at 416x416: 0.67 G multiply-adds (NanoDet-Plus-m: 1.52 G); docs/light_detectors.md has the command.
 # Not trained here (no GPU, no COCO). Offline, give the ImageNet file:
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH/ghostnet_1x.pth      (see docs/weights.md)
-_base_ = './rtmdet-tiny_ghostnetv2-1.3x_ghostpan_640_coco.py'
+_base_ = './rtmdet-tiny_ghostnetv2-1.3x_ghostpan_8xb32-300e_coco.py'
 
 checkpoint = 'https://github.com/huawei-noah/CV-backbones/releases/download/ghostnet_pth/ghostnet_1x.pth'  # noqa: E501
 neck_channels = 96
