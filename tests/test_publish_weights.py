@@ -69,7 +69,7 @@ def test_a_checkpoint_without_state_dict_is_refused(tmp_path):
         publish_weights(path, tmp_path / 'out.pth')
 
 
-def test_model_index_entry_is_added_then_replaced(tmp_path):
+def test_model_index_entry_is_added_then_replaced_in_place(tmp_path):
     index = tmp_path / 'metafile.yml'
     weights = tmp_path / 'w.pth'
     weights.write_bytes(b'x' * 2**20)
@@ -77,8 +77,30 @@ def test_model_index_entry_is_added_then_replaced(tmp_path):
     update_model_index(index, 'a_row', 'configs/a.py', str(weights), 'e' * 64, METRICS, {'Seed': 1})
     update_model_index(index, 'b_row', 'configs/b.py', str(weights), '0' * 64, METRICS, {'Seed': 2})
     models = yaml.safe_load(index.read_text())['Models']
-    assert [m['Name'] for m in models] == ['a_row', 'b_row']
-    b_row = models[1]
+    assert [m['Name'] for m in models] == ['b_row', 'a_row']
+    b_row = models[0]
     assert b_row['Metadata'] == {'Seed': 2, 'Weights sha256': '0' * 64, 'Weights MB': 1.0}
     assert b_row['Results'][0]['Metrics'] == {'box AP': 55.5, 'box AP@0.5': 89.4, 'box AP@0.75': 60.2}
     assert b_row['Config'] == 'configs/b.py' and b_row['Weights'] == str(weights)
+
+
+def test_a_zoo_entry_keeps_its_description_and_loses_the_old_files_measurements(tmp_path):
+    index = tmp_path / 'metafile.yml'
+    weights = tmp_path / 'w.pth'
+    weights.write_bytes(b'x' * 2**19)
+    benchmark = {'Files': ['docs/model_zoo/benchmark_run1.json'], 'Protocol': 'batch 1'}
+    index.write_text(yaml.safe_dump({'Benchmark': benchmark, 'Models': [
+        {'Name': 'a_row', 'Title': 'A', 'Metadata': {'Recommended': True, 'Use': 'CPUs', 'Runs': ['r0'],
+                                                     'Latency deployed (ms)': '50 (49-51)'}},
+        {'Name': 'b_row', 'Metadata': {'Use': 'GPUs'}}]}))
+    update_model_index(index, 'a_row', 'configs/a.py', str(weights), 'e' * 64, METRICS, {'Seed': 1},
+                       describe={'Runs': ['r1', 'r0']})
+    zoo = yaml.safe_load(index.read_text())
+    assert zoo['Benchmark'] == benchmark
+    a_row = zoo['Models'][0]
+    assert a_row['Title'] == 'A'
+    assert a_row['Metadata'] == {'Recommended': True, 'Use': 'CPUs', 'Runs': ['r1', 'r0'], 'Seed': 1,
+                                 'Weights sha256': 'e' * 64, 'Weights MB': 0.5}
+    update_model_index(index, 'b_row', 'configs/b.py', str(weights), 'f' * 64, METRICS, {},
+                       describe={'Recommended': True})
+    assert [m['Metadata'].get('Recommended') for m in yaml.safe_load(index.read_text())['Models']] == [None, True]

@@ -18,44 +18,13 @@ plot) with the latency of the end-to-end ONNX export in ONNX Runtime. ``--config
 contain one of its texts; the plot draws the Pareto front (the best mAP at each latency) of the ``--peers``.
 """
 import argparse
-import json
-from collections import defaultdict
 from pathlib import Path
 from statistics import mean
 from typing import Dict, List, Optional, Tuple
 
+from mmdet_ghostnet.benchmark.study_files import deployed_row, load_benchmark, load_runs, spread
+
 CLASSES = ('RBC', 'WBC', 'Platelets')
-
-
-def load_runs(runs_dirs: List[Path]) -> Dict[str, List[dict]]:
-    """``{config name: [one dict per seed]}`` with test metrics, val curve and wall times, from the run folders in
-    ``runs_dirs``."""
-    runs = defaultdict(list)
-    finished = (p for runs_dir in runs_dirs for p in sorted(runs_dir.iterdir()) if (p / 'test_metrics.json').is_file())
-    for run_dir in finished:
-        info = json.loads((run_dir / 'run.json').read_text())
-        records = [json.loads(line) for line in (run_dir / 'scalars.json').read_text().splitlines()]
-        runs[Path(info['config']).stem].append(
-            dict(info, test=json.loads((run_dir / 'test_metrics.json').read_text()),
-                 val_curve=[(r['step'], r['coco/bbox_mAP']) for r in records if 'coco/bbox_mAP' in r]))
-    return dict(runs)
-
-
-def load_benchmark(paths: List[Path], variant: str = 'eager') -> Dict[str, dict]:
-    """Benchmark rows of batch-1 inference (PyTorch eager, or another ``variant`` such as 'onnxruntime') by model
-    name (the config's stem), from one or more runs of the same benchmark: the first run's row, with
-    ``latency_runs_ms``, its median latency in every run that has it.
-    Raises ValueError if a model was measured at more than one input size (its rows would be mixed)."""
-    rows = {}
-    for path in paths:
-        for row in json.loads(path.read_text())['rows']:
-            if row.get('batch') == 1 and row.get('variant', 'eager') == variant and 'error' not in row:
-                first = rows.setdefault(row['model'], dict(row, latency_runs_ms=[]))
-                if row.get('size') != first.get('size'):
-                    raise ValueError(f'{row["model"]!r} was measured at {first.get("size")} and {row.get("size")} '
-                                     f'(in {path}): the table compares one input size, benchmark with one --sizes')
-                first['latency_runs_ms'].append(row['latency_median_ms'])
-    return rows
 
 
 def weights_decided(row: dict) -> bool:
@@ -75,17 +44,6 @@ def cost_cells(built: Optional[dict], deployed: Optional[dict], *others: Optiona
     weights = ' (trained weights)' if shipped.get('checkpoint') else ''
     latencies = [spread(row['latency_runs_ms'], 0) + weights if row else '-' for row in (built, deployed, *others)]
     return [f'{shipped["params"] / 1e6:.2f}', f'{shipped["flops_mac"] / 1e9:.2f}', *latencies]
-
-
-def deployed_row(bench: Dict[str, dict], name: str) -> Optional[dict]:
-    """The config's deployed benchmark row, else its row as built (None: not benchmarked)."""
-    return bench.get(f'{name} deploy', bench.get(name))
-
-
-def spread(values: List[float], digits: int = 3) -> str:
-    """``mean`` for one value, ``mean (min-max)`` for several."""
-    text = f'{mean(values):.{digits}f}'
-    return text if len(values) == 1 else f'{text} ({min(values):.{digits}f}-{max(values):.{digits}f})'
 
 
 def seed_notes(seed: dict) -> List[str]:

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # One row of the BCCD accuracy study (docs/accuracy.md): train CONFIG from scratch with SEED, keep the best
 # checkpoint by val bbox mAP, evaluate it on the test split, and copy the small result files (training log,
-# scalars, test metrics, wall times) into docs/accuracy/runs/<config name>_seed<SEED>/, with the best checkpoint's
-# weights as float16 (<config name>.pth, metafile.yml: tools/publish_weights.py) and their own test metrics
-# (float16_test_metrics.json), so that the weights of every reported row can be committed.
+# scalars, test metrics, wall times) into docs/accuracy/runs/<config name>_seed<SEED>/, with the test metrics of
+# the best checkpoint's float16 weights (float16_test_metrics.json). The weights themselves stay in the work dir
+# (<work dir>/published/<config name>.pth and metafile.yml: tools/publish_weights.py); only the model zoo's are
+# committed (publish them into checkpoints/ with tools/publish_weights.py: docs/development.md).
 # A row that was stopped (e.g. at the end of a working session) continues from its last checkpoint when the same
 # command is run again; its training time is then the sum over the starts of the work kept
 # (mmdet_ghostnet/engine/training_record.py).
 #   bash tools/run_accuracy_row.sh configs/bccd/retinanet_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd.py 0
 # Environment: PY (default .venv/bin/python), WORK_ROOT (default work_dirs/bccd), BCCD_ROOT (default data/bccd/),
-# RESULTS_ROOT (default docs/accuracy/runs; docs/accuracy/shipped for the runs whose weights ship in checkpoints/),
+# RESULTS_ROOT (default docs/accuracy/runs),
 # CFG_OPTIONS (more --cfg-options for training and testing, space-separated).
 # The study ran each row on one core with one thread: taskset -c 0 env OMP_NUM_THREADS=1 bash tools/...
 # run.json records the threads and whether glibc kept freed memory (train.py and test.py do by default;
@@ -47,9 +48,9 @@ printf '{"config": "%s", "seed": %s, "best_checkpoint": "%s", "train_wall_s": %s
   "$([ "${KEEP_FREED_MEMORY:-1}" != 0 ] || [ "${MALLOC_MMAP_MAX_:-}" = 0 ] && echo true || echo false)" "$(date -u +%F)" \
   > "$RESULTS/run.json"
 
-"$PY" tools/publish_weights.py "$CONFIG" "$BEST" --metrics "$RESULTS/test_metrics.json" --out-dir "$RESULTS"
+"$PY" tools/publish_weights.py "$CONFIG" "$BEST" --metrics "$RESULTS/test_metrics.json" --out-dir "$WORK_DIR/published"
 mkdir -p "$WORK_DIR/test_float16"
-"$PY" tools/test.py "$CONFIG" "$RESULTS/$(basename "$CONFIG" .py).pth" --work-dir "$WORK_DIR/test_float16" \
+"$PY" tools/test.py "$CONFIG" "$WORK_DIR/published/$(basename "$CONFIG" .py).pth" --work-dir "$WORK_DIR/test_float16" \
   "${ALLOCATOR[@]}" --cfg-options "randomness.seed=$SEED" ${CFG_OPTIONS:-} > "$WORK_DIR/test_float16/test.log"
 cp "$(ls -d "$WORK_DIR"/test_float16/2*/ | tail -n 1)"/*.json "$RESULTS/float16_test_metrics.json"
 echo "[row] $NAME: train ${train_s}s, test ${test_s}s, results in $RESULTS"

@@ -4,12 +4,13 @@ A training checkpoint holds the optimizer state, the message hub and the random 
 3× their size. :func:`publish_weights` keeps the weights (as float16 by default, half the size again; loading
 copies them into the float32 model, so evaluation runs in float32) and the dataset's class names, refuses
 non-finite weights, writes the file atomically and returns its sha256. :func:`update_model_index` records the file
-in an MMDetection-style ``metafile.yml`` (config, weights, sha256, metrics).
+in an MMDetection-style ``metafile.yml`` (config, weights, sha256, metrics), such as the model zoo's
+(``checkpoints/metafile.yml``).
 """
 import hashlib
 import os.path as osp
 from pathlib import Path
-from typing import Dict, Union
+from typing import Dict, Optional, Union
 
 import torch
 import yaml
@@ -51,25 +52,45 @@ def publish_weights(checkpoint: Union[str, Path], out: Union[str, Path], fp16: b
     return sha256_of(out)
 
 
+# what describes a zoo entry rather than its file (Title beside Name, the others in Metadata): kept when the entry's
+# file is replaced
+DESCRIPTIVE = ('Title', 'Use', 'Runs', 'Recommended')
+
+
 def update_model_index(index: Union[str, Path], name: str, config: str, weights: str, sha256: str,
-                       metrics: Dict[str, float], metadata: Dict[str, object]) -> None:
-    """Add or replace model ``name`` in the ``metafile.yml`` at ``index`` (created if absent).
+                       metrics: Dict[str, float], metadata: Dict[str, object],
+                       describe: Optional[Dict[str, object]] = None) -> None:
+    """Add model ``name`` to the ``metafile.yml`` at ``index`` (created if absent), or replace its file.
 
     ``metrics`` are mmdet's COCO metrics (``coco/bbox_mAP`` ...), written as ``box AP`` etc. in percent as
-    MMDetection's model indexes do; paths are relative to the repository root.
+    MMDetection's model indexes do; paths are relative to the repository root. A replaced entry keeps its place
+    and the fields of ``DESCRIPTIVE`` (``describe`` overrides them) and loses the old file's measured fields (its
+    latency, ...: ``tools/model_zoo.py --update`` measures the new one). ``describe={'Recommended': True}`` takes
+    the recommendation from every other entry. The rest of the index (its ``Benchmark``) is kept.
     """
     index = Path(index)
-    models = yaml.safe_load(index.read_text()).get('Models', []) if index.is_file() else []
+    zoo = yaml.safe_load(index.read_text()) if index.is_file() else {}
+    models = zoo.setdefault('Models', [])
+    old = next((model for model in models if model['Name'] == name), None)
+    kept = {**old.get('Metadata', {}), 'Title': old.get('Title')} if old else {}
+    description = {key: kept[key] for key in DESCRIPTIVE if kept.get(key) is not None}
+    description.update(describe or {})
+    if description.get('Recommended'):
+        for model in models:
+            model.get('Metadata', {}).pop('Recommended', None)
+    title = description.pop('Title', None)
     entry = dict(
-        Name=name,
-        Config=config,
-        Metadata=dict(metadata, **{'Weights sha256': sha256, 'Weights MB': round(osp.getsize(weights) / 2**20, 2)}),
+        Name=name, **({'Title': title} if title else {}), Config=config, Weights=weights,
+        Metadata=dict(description, **metadata,
+                      **{'Weights sha256': sha256, 'Weights MB': round(osp.getsize(weights) / 2**20, 2)}),
         Results=[dict(Task='Object Detection', Dataset='BCCD test', Metrics={
             'box AP': round(100 * metrics['coco/bbox_mAP'], 1),
             'box AP@0.5': round(100 * metrics['coco/bbox_mAP_50'], 1),
             'box AP@0.75': round(100 * metrics['coco/bbox_mAP_75'], 1),
-        })],
-        Weights=weights)
-    models = [model for model in models if model['Name'] != name] + [entry]
+        })])
+    if old is None:
+        models.append(entry)
+    else:
+        models[models.index(old)] = entry
     with atomic_write_path(index) as tmp:
-        tmp.write_text(yaml.safe_dump(dict(Models=sorted(models, key=lambda m: m['Name'])), sort_keys=False))
+        tmp.write_text(yaml.safe_dump(zoo, sort_keys=False, allow_unicode=True, width=120))
