@@ -1,6 +1,6 @@
-# Faster R-CNN with GhostNet 1.0x + Ghost-FPN on COCO 2017, with the released 1.0x ImageNet weights named by their
-# URL (downloaded on first use and cached). Offline, give the file:
-#   --cfg-options model.backbone.init_cfg.checkpoint=PATH/ghostnet_1x.pth      (see docs/weights.md)
+# Faster R-CNN, GhostNet 1.0x + GhostFPN 256 on COCO 2017, 1x: faster-rcnn_ghostnet_fpn_coco.py at the width of the
+# released ImageNet weights (ghostnet_1x.pth, fetched by URL on first use; offline: docs/weights.md).
+# Runs: docs/training.md
 _base_ = './faster-rcnn_ghostnet_fpn_coco.py'
 
 checkpoint = 'https://github.com/huawei-noah/CV-backbones/releases/download/ghostnet_pth/ghostnet_1x.pth'  # noqa: E501

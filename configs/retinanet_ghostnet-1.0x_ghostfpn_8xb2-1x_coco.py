@@ -1,7 +1,6 @@
-# RetinaNet with GhostNet 1.0x + Ghost-FPN on COCO 2017: the width of the released GhostNet V1 ImageNet weights
-# (ghostnet_1x.pth = state_dict_73.98.pth, 73.98% top-1), named by their URL: downloaded on first use into
-# torch.hub's cache (~/.cache/torch/hub/checkpoints) and loaded strictly. Offline, give the file:
-#   --cfg-options model.backbone.init_cfg.checkpoint=PATH/ghostnet_1x.pth      (see docs/weights.md)
+# RetinaNet, GhostNet 1.0x + GhostFPN 256 on COCO 2017, 1x: retinanet_ghostnet_fpn_coco.py at the width of the
+# released ImageNet weights (ghostnet_1x.pth, fetched by URL on first use; offline: docs/weights.md).
+# Runs: docs/training.md
 _base_ = './retinanet_ghostnet_fpn_coco.py'
 
 checkpoint = 'https://github.com/huawei-noah/CV-backbones/releases/download/ghostnet_pth/ghostnet_1x.pth'  # noqa: E501

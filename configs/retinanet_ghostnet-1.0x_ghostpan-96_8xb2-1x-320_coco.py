@@ -1,6 +1,5 @@
-# A light RetinaNet for small input (320x320, as for edge devices): GhostNet 1.0x, a 96-channel Ghost-FPN with
-# the PAN-style bottom-up path (as NanoDet's Ghost-PAN), a 96-channel head with 2 stacked convs.
-# Same 1x schedule and the same released GhostNet 1.0x ImageNet weights, by URL (offline: see docs/weights.md).
+# Light RetinaNet for 320x320 input on COCO 2017, 1x: GhostNet 1.0x (ImageNet weights by URL) + a 96-channel
+# GhostFPN with the bottom-up path (Ghost-PAN), 96-channel head with 2 convs. Why: docs/light_detectors.md
 _base_ = './retinanet_ghostnet-1.0x_ghostfpn_8xb2-1x_coco.py'
 
 image_size = (320, 320)

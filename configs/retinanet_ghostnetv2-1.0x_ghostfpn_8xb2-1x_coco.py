@@ -1,7 +1,5 @@
-# RetinaNet with GhostNetV2 1.0x + Ghost-FPN on COCO 2017: retinanet_ghostnet-1.0x_ghostfpn_8xb2-1x_coco.py with the backbone type
-# switched (same taps and channels) and the authors' GhostNetV2 1.0x ImageNet weights, named by their URL (downloaded
-# on first use and cached). Offline, give the file (or timm's ghostnetv2_100 weights, same names):
-#   --cfg-options model.backbone.init_cfg.checkpoint=PATH/ck_ghostnetv2_10.pth.tar      (see docs/weights.md)
+# RetinaNet, GhostNetV2 1.0x + GhostFPN 256 on COCO 2017, 1x: the 1.0x config with the backbone switched to V2
+# and the authors' V2 ImageNet weights by URL (offline: docs/weights.md). Runs: docs/training.md
 _base_ = './retinanet_ghostnet-1.0x_ghostfpn_8xb2-1x_coco.py'
 
 checkpoint = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/GhostNetV2/ck_ghostnetv2_10.pth.tar'  # noqa: E501

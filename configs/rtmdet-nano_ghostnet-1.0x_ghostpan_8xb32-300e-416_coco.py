@@ -1,8 +1,6 @@
-# The light GhostNet detector, nano size, on COCO 2017: the tiny size's RTMDet recipe at 416x416 (NanoDet-Plus-m's
-# input) with GhostNet 1.0x (ImageNet weights by URL), a 96-channel Ghost-PAN and depthwise-separable head convs.
-# Cost at 416x416: 0.67 G multiply-adds (NanoDet-Plus-m: 1.52 G); docs/light_detectors.md has the command.
-# Not trained here (no GPU, no COCO). Offline, give the ImageNet file:
-#   --cfg-options model.backbone.init_cfg.checkpoint=PATH/ghostnet_1x.pth      (see docs/weights.md)
+# Light GhostNet detector, nano, on COCO 2017: RTMDet-style, GhostNet 1.0x (ImageNet weights by URL) + Ghost-PAN 96
+# + depthwise GhostSepBNHead; RTMDet-tiny's 300-epoch recipe (mosaic, mixup, EMA) at 416x416. Not trained here.
+# Why, cost and commands: docs/light_detectors.md
 _base_ = './rtmdet-tiny_ghostnetv2-1.3x_ghostpan_8xb32-300e_coco.py'
 
 checkpoint = 'https://github.com/huawei-noah/CV-backbones/releases/download/ghostnet_pth/ghostnet_1x.pth'  # noqa: E501

@@ -1,10 +1,6 @@
-# The light GhostNet detector, tiny size, on COCO 2017: MMDetection's RTMDet-tiny recipe (300 epochs at 640x640,
-# cached mosaic and mixup, EMA, the last 20 epochs without mosaic; 8 GPUs x 32 images) with its CSPNeXt-tiny
-# and CSPNeXt-PAFPN replaced by GhostNetV2 1.3x (ImageNet weights by URL) and a 128-channel Ghost-PAN, and its
-# head by GhostSepBNHead with dense tower convs (RTMDet's, at 128 channels).
-# Cost at 640x640: 7.3 G multiply-adds (RTMDet-tiny: 8.0 G); docs/light_detectors.md has the command.
-# Not trained here (no GPU, no COCO): the recipe is RTMDet's, the result unknown. Offline, give the ImageNet file:
-#   --cfg-options model.backbone.init_cfg.checkpoint=PATH/ck_ghostnetv2_13.pth.tar      (see docs/weights.md)
+# Light GhostNet detector, tiny, on COCO 2017: MMDetection's RTMDet-tiny (300 epochs at 640x640, mosaic, mixup, EMA)
+# with GhostNetV2 1.3x (ImageNet weights by URL) + Ghost-PAN 128 + dense GhostSepBNHead. Not trained here.
+# Why, cost and commands: docs/light_detectors.md
 _base_ = 'mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py'
 custom_imports = dict(imports=['mmdet_ghostnet'], allow_failed_imports=False)
 runner_type = 'ResumableRunner'

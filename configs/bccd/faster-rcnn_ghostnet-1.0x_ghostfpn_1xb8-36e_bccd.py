@@ -1,6 +1,5 @@
-# BCCD study, Faster R-CNN row "GhostNet 1.0x + GhostFPN" (the plugin's default pairing), from scratch on CPU.
-# Every Faster R-CNN row of docs/accuracy.md inherits this file and replaces only the backbone and/or the neck:
-# same RPN and RoI heads (64 channels, a 256-wide shared FC head, sized for 2 CPU cores), data, recipe and seed.
+# BCCD study, Faster R-CNN: GhostNet 1.0x + GhostFPN 64 (BN), 64-channel RPN and RoI heads, from scratch, 36 epochs
+# AdamW, batches of 8. Every Faster R-CNN row inherits it and swaps only backbone and/or neck. Why: docs/accuracy.md
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py', '../_base_/datasets/bccd.py', '../_base_/schedules/bccd_cpu.py',
     '../_base_/models/scratch_backbones.py'

@@ -1,5 +1,5 @@
-# BCCD study, Faster R-CNN row "light variant": a 96-channel GhostFPN with the PAN-style bottom-up path and
-# 96-channel RPN and RoI heads (as the light RetinaNet config's 96-channel neck and head).
+# BCCD study, Faster R-CNN light variant: GhostNet 1.0x + GhostFPN 96 with the bottom-up path (Ghost-PAN) and
+# 96-channel RPN and RoI heads. Why: docs/accuracy.md
 _base_ = './faster-rcnn_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd.py'
 
 model = dict(

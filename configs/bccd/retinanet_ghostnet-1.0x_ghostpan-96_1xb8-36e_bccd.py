@@ -1,5 +1,5 @@
-# BCCD study, RetinaNet row "light variant": as configs/retinanet_ghostnet-1.0x_ghostpan-96_8xb2-1x-320_coco.py, a
-# 96-channel GhostFPN with the PAN-style bottom-up path and a 96-channel head (2 stacked convs).
+# BCCD study, RetinaNet light variant: GhostNet 1.0x + GhostFPN 96 with the bottom-up path (Ghost-PAN) and a
+# 96-channel head, as the COCO 320x320 light RetinaNet. Why: docs/accuracy.md
 _base_ = './retinanet_ghostnet-1.0x_ghostfpn_1xb8-36e_bccd.py'
 
 model = dict(

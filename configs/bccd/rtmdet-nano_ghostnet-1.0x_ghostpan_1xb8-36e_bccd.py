@@ -1,6 +1,5 @@
-# BCCD study, light detector row "GhostNet 1.0x + Ghost-PAN + GhostSepBNHead (nano)", from scratch on CPU: the
-# study's data, recipe and seed (as every row of docs/accuracy.md), the model of
-# configs/_base_/models/rtmdet_ghostnet_ghostpan.py with the study's from-scratch initialisation.
+# BCCD study, light GhostNet detector (nano): GhostNet 1.0x + Ghost-PAN 96 + GhostSepBNHead
+# (configs/_base_/models/rtmdet_ghostnet_ghostpan.py), from scratch on the study's recipe. Why: docs/light_detectors.md
 _base_ = [
     '../_base_/models/rtmdet_ghostnet_ghostpan.py', '../_base_/datasets/bccd.py', '../_base_/schedules/bccd_cpu.py',
     '../_base_/models/scratch_backbones.py'

@@ -1,6 +1,5 @@
-# BCCD light study (docs/light_detectors.md), row "YOLOX-tiny (mmdet)" on the light rows' recipe:
-# yolox-tiny_cspdarknet_pafpn_1xb8-36e_bccd.py with batches of 2 images instead of 8 (four times the optimizer steps over
-# the same 36 epochs, learning rate and schedule unchanged), like every light row and the RetinaNet control.
+# BCCD light recipe, peer: MMDetection's YOLOX-tiny (CSPDarknet + YOLOX-PAFPN) with batches of 2 instead of 8
+# (4x the steps over the same 36 epochs, lr unchanged). Why: docs/light_detectors.md
 _base_ = './yolox-tiny_cspdarknet_pafpn_1xb8-36e_bccd.py'
 
 train_dataloader = dict(batch_size=2)

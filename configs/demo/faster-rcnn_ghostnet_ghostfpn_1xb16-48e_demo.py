@@ -1,5 +1,5 @@
-# Faster R-CNN + GhostNet 1.0x + Ghost-FPN trained from scratch on the generated shapes set (data/demo), for
-# CPU: 64-channel neck with BN and the bottom-up path, RPN and RoI heads sized for 128x128 images, 3 classes.
+# Offline CPU demo: Faster R-CNN, GhostNet 1.0x from scratch + GhostFPN 64 (BN, bottom-up path), 64-channel
+# RPN and RoI heads, on the generated 128x128 shapes (data/demo), 48 epochs AdamW. docs/get_started.md
 _base_ = [
     '../_base_/models/faster-rcnn_ghostnet_fpn.py', '../_base_/datasets/demo_shapes.py',
     '../_base_/schedules/demo_cpu.py'

@@ -1,7 +1,5 @@
-# The offline CPU demo: RetinaNet + GhostNet 1.0x + Ghost-FPN (with the bottom-up path) trained from scratch on
-# the generated shapes set (tools/make_demo_data.py -> data/demo), evaluated with COCO bbox mAP.
-# A small model for 128x128 images: 64-channel neck and head with BN, anchors one octave smaller than COCO's
-# (objects are 18-58 px); no ImageNet weights offline, hence AdamW and every stage trainable.
+# Offline CPU demo: RetinaNet, GhostNet 1.0x from scratch + GhostFPN 64 (BN, bottom-up path), 64-channel head,
+# on the generated 128x128 shapes (tools/make_demo_data.py -> data/demo), 48 epochs AdamW. docs/get_started.md
 _base_ = [
     '../_base_/models/retinanet_ghostnet_fpn.py', '../_base_/datasets/demo_shapes.py',
     '../_base_/schedules/demo_cpu.py'

@@ -1,5 +1,5 @@
-# The light GhostNet detector (configs/_base_/models/rtmdet_ghostnet_ghostpan.py) on the offline demo set: the
-# demo's GhostNet 1.0x from scratch, 64-channel Ghost-PAN and head for 128x128 images, the demo's schedule.
+# Offline CPU demo: the light GhostNet detector, GhostNet 1.0x from scratch + Ghost-PAN 64 + GhostSepBNHead 64,
+# on the generated 128x128 shapes (data/demo), 48 epochs AdamW. Why: docs/light_detectors.md, docs/get_started.md
 _base_ = [
     '../_base_/models/rtmdet_ghostnet_ghostpan.py', '../_base_/datasets/demo_shapes.py',
     '../_base_/schedules/demo_cpu.py'
