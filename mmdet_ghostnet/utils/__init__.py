@@ -1,2 +1,2 @@
 """Helpers of the command-line tools in ``tools/``: argument checks and runner building (``cli``), painting
-detections (``paint``). Imported by the tools only, not by the package itself."""
+detections (``paint``), the model zoo's metafile and README table (``model_zoo``, also read by ``apis``)."""
