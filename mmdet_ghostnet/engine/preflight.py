@@ -19,6 +19,7 @@ from torch import nn
 
 from ..models import GhostNet, GhostNetV2, GhostNetV3
 from ..models.backbones.official_weights import is_url, load_official_weights
+from .fine_tune import class_layers_to_reinit
 
 DEMO_HINT = 'For the offline demo data run: python tools/make_demo_data.py (see the README for COCO).'
 VOC_HINT = ('For BCCD: clone its public repository (Shenggan/BCCD_Dataset) to data/bccd or set BCCD_ROOT to the '
@@ -149,8 +150,10 @@ def _check_coco_json(name: str, ann_file: str, classes: Optional[List[str]]) -> 
                          f'{name}.dataset.metainfo.classes to the names to train on')
 
 
-def check_checkpoint(path: str, model: nn.Module) -> None:
-    """Check that ``path`` is a readable checkpoint whose ``state_dict`` fits ``model`` exactly."""
+def check_checkpoint(path: str, model: nn.Module, fine_tune: bool = False) -> None:
+    """Check that ``path`` is a readable checkpoint whose ``state_dict`` fits ``model`` exactly, or with
+    ``fine_tune`` (training from ``load_from``) but for classification layers of another number of classes
+    (:func:`.fine_tune.class_layers_to_reinit`)."""
     try:
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as error:  # torch raises many types for truncated, corrupt or foreign files
@@ -163,6 +166,9 @@ def check_checkpoint(path: str, model: nn.Module) -> None:
     if not isinstance(state_dict, dict):
         raise ValueError(f'checkpoint={path!r} holds no state dict')
     expected = (model.module if is_model_wrapper(model) else model).state_dict()
+    if fine_tune:
+        class_layers_to_reinit(expected, state_dict, path)
+        return
     missing = sorted(k for k in expected.keys() - state_dict.keys() if not k.endswith('num_batches_tracked'))
     unexpected = sorted(state_dict.keys() - expected.keys())
     mismatched = sorted(k for k in expected.keys() & state_dict.keys() if expected[k].shape != state_dict[k].shape)

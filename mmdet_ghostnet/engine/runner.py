@@ -16,6 +16,9 @@ as this project's configs do):
   ``meta['rng_state']`` (a list indexed by rank) and restores each process's own after ``--resume``, after
   MMEngine's own re-seeding (a checkpoint with a single state, of an earlier version, restores it everywhere);
 * skips training images that cannot be read, naming them (:mod:`.unreadable_images`);
+* fine-tunes from ``load_from`` (training without ``--resume``): weights trained on other classes load but for
+  their classification layers, which keep the model's initialisation, saying so in one log line; anything else
+  that does not fit is refused (:mod:`.fine_tune`);
 * writes the checkpoint of an epoch that is validated after its validation, not before (MMEngine's CheckpointHook
   saves it in ``after_train_epoch``, so a run stopped during that validation resumed past it and never validated
   that epoch): ``CheckpointHook`` entries of ``default_hooks`` become :class:`ValidatedCheckpointHook`, whose
@@ -42,13 +45,15 @@ import torch
 import torch.distributed as torch_dist
 from mmengine.dist import all_gather_object, is_distributed, is_main_process
 from mmengine.hooks import CheckpointHook, Hook
-from mmengine.model import MMDistributedDataParallel
+from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from mmengine.registry import HOOKS, RUNNERS
-from mmengine.runner import EpochBasedTrainLoop, Runner, find_latest_checkpoint
+from mmengine.runner import BaseLoop, EpochBasedTrainLoop, Runner, find_latest_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 from torch.utils.data import DataLoader
 
 from .checkpoint_safety import nonfinite_tensors
+from .fine_tune import load_for_fine_tuning
 from .hooks import DivergenceGuardHook
 from .unreadable_images import skip_unreadable_images
 
@@ -256,6 +261,20 @@ class ResumableRunner(Runner):
         if state is not None:
             restore_rng_state(state)
             self.logger.info('restored the random generator states saved in the checkpoint')
+
+    def load_or_resume(self) -> None:
+        """MMEngine's, but training from ``load_from`` without ``resume`` fine-tunes (:mod:`.fine_tune`)."""
+        training = isinstance(self._train_loop, BaseLoop)  # train() builds its loop before loading
+        if self._has_loaded or self._resume or self._load_from is None or not training:
+            super().load_or_resume()
+            return
+        checkpoint = _load_checkpoint(self._load_from, map_location='cpu')
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        classes = self.train_dataloader.dataset.metainfo.get('classes')
+        reinitialised = load_for_fine_tuning(model, checkpoint, self._load_from, classes)
+        self._has_loaded = True
+        self.logger.info(reinitialised or f'Load checkpoint from {self._load_from}')
 
     def load_checkpoint(self, filename: str, *args, **kwargs) -> dict:
         checkpoint = super().load_checkpoint(filename, *args, **kwargs)

@@ -67,7 +67,8 @@ def load_config(args: argparse.Namespace) -> Config:
 def build_runner(cfg: Config, splits: tuple, checkpoint: Optional[str] = None, check_images: bool = False) -> Runner:
     """Check the model config, the datasets of ``splits`` (e.g. ``('train', 'val')``), the backbone's ImageNet
     weights (when training), with ``check_images`` every image and box of those datasets (``SystemExit`` listing
-    the problems), and ``checkpoint`` (if any) against the model, then build the runner: all before any long work
+    the problems), and ``checkpoint`` (if any) against the model (for training without ``resume``, but for
+    classification layers of other classes: fine-tuning), then build the runner: all before any long work
     starts, and before the runner creates the work dir, its log and its config copy, so that a refused run leaves
     nothing behind."""
     check_model_config(cfg.model)
@@ -80,7 +81,7 @@ def build_runner(cfg: Config, splits: tuple, checkpoint: Optional[str] = None, c
     if 'train' in splits:  # only training initialises the backbone from its ImageNet weights
         check_pretrained_backbone(cfg.model)
     if checkpoint is not None:
-        check_checkpoint(checkpoint, build_model(cfg))
+        check_checkpoint(checkpoint, build_model(cfg), fine_tune='train' in splits and not cfg.get('resume'))
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
 
 
