@@ -1,10 +1,11 @@
 """Paint a detector's detections (boxes, class names, scores) on an image or a folder of images.
 
     python tools/paint_detections.py CONFIG CHECKPOINT INPUT [INPUT ...] [--out-dir DIR] [--score-thr 0.3]
-        [--gt-split test] [--montage FILE.jpg] [--device cpu] [--cfg-options key=value ...]
+        [--gt-split test] [--montage FILE.jpg] [--device cpu] [--runtime onnxruntime|openvino]
+        [--cfg-options key=value ...]
 
 Runs MMDetection's ``DetInferencer`` (with a progress bar) and its visualizer; CHECKPOINT may be an exported
-``.onnx`` file, run by ONNX Runtime. ``--gt-split test`` paints the
+``.onnx`` file, run by ONNX Runtime (or ``--runtime openvino``). ``--gt-split test`` paints the
 ground truth beside the detections for images of that split of the config's dataset; ``--montage`` also stacks
 the painted images into one picture.
 """
@@ -14,7 +15,7 @@ import os.path as osp
 from mmengine.config import DictAction
 
 from mmdet_ghostnet.utils.paint import list_images, montage, paint_detections
-from mmdet_ghostnet.utils.cli import check_config_file, check_existing_file
+from mmdet_ghostnet.utils.cli import add_runtime_argument, check_config_file, check_existing_file, check_runtime
 
 
 def parse_args() -> argparse.Namespace:
@@ -28,11 +29,13 @@ def parse_args() -> argparse.Namespace:
                         help="paint the ground truth of this split of the config's dataset beside the detections")
     parser.add_argument('--montage', help='also stack the painted images into this picture (.jpg)')
     parser.add_argument('--device', default='cpu', help='device to run on, e.g. cpu or cuda:0')
+    add_runtime_argument(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, e.g. test_dataloader.dataset.data_root=DIR/')
     args = parser.parse_args()
     check_config_file(parser, args.config)
     check_existing_file(parser, 'checkpoint', args.checkpoint)
+    check_runtime(parser, args)
     if not 0 <= args.score_thr <= 1:
         parser.error(f'--score-thr={args.score_thr!r} is invalid: it must be in [0, 1]')
     if args.montage and not args.montage.lower().endswith(('.jpg', '.jpeg')):
@@ -47,7 +50,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     written = paint_detections(args.config, args.checkpoint, args.images, args.out_dir, args.score_thr, args.gt_split,
-                               args.device, args.cfg_options)
+                               args.device, args.cfg_options, args.runtime)
     print(f'painted {len(written)} images into {osp.abspath(args.out_dir)}')
     if args.montage:
         montage(written, args.montage)

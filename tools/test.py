@@ -1,8 +1,11 @@
 """Evaluate a trained detector checkpoint, with MMDetection's command line.
 
     python tools/test.py CONFIG CHECKPOINT|MODEL.onnx [--work-dir DIR] [--out results.pkl] [--show] [--show-dir DIR]
-        [--wait-time S] [--tta] [--deploy] [--cfg-options key=value ...] [--launcher {none,pytorch,slurm,mpi}]
-        [--no-keep-freed-memory]
+        [--wait-time S] [--tta] [--deploy] [--runtime onnxruntime|openvino] [--cfg-options key=value ...]
+        [--launcher {none,pytorch,slurm,mpi}] [--no-keep-freed-memory]
+
+An ``.onnx`` file (tools/export_onnx.py, float32 or ``--int8``) runs in ONNX Runtime, or in OpenVINO (float32
+precision) with ``--runtime openvino``.
 """
 import argparse
 
@@ -10,8 +13,8 @@ from mmengine.config import Config, ConfigDict
 from mmengine.dist import is_main_process
 
 from mmdet_ghostnet.export.runtime import onnx_model_config
-from mmdet_ghostnet.utils.cli import (add_common_arguments, build_runner, check_config_file, check_existing_file,
-                                         close_distributed, load_config)
+from mmdet_ghostnet.utils.cli import (add_common_arguments, add_runtime_argument, build_runner, check_config_file,
+                                      check_existing_file, check_runtime, close_distributed, load_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -26,10 +29,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--tta', action='store_true', help='test-time augmentation (needs tta_model in config)')
     parser.add_argument('--deploy', action='store_true',
                         help='fold BatchNorms (and GhostNetV3 branches) into convs before testing (faster)')
+    add_runtime_argument(parser)
     add_common_arguments(parser)
     args = parser.parse_args()
     check_config_file(parser, args.config)
     check_existing_file(parser, 'checkpoint', args.checkpoint)
+    check_runtime(parser, args)
     if args.checkpoint.endswith('.onnx') and (args.tta or args.deploy or args.launcher != 'none'):
         parser.error(f'checkpoint={args.checkpoint!r} is an ONNX model: --tta, --deploy and --launcher do not apply')
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
@@ -55,7 +60,7 @@ def main() -> None:
     cfg = load_config(args)
     checkpoint = None if args.checkpoint.endswith('.onnx') else args.checkpoint
     if checkpoint is None:
-        cfg.model = onnx_model_config(cfg.model, args.checkpoint)
+        cfg.model = onnx_model_config(cfg.model, args.checkpoint, runtime=args.runtime)
     cfg.load_from = checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args)

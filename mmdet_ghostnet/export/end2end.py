@@ -173,18 +173,19 @@ class End2EndDetector(nn.Module):
         maps to, with ONNX ``RoiAlign`` (half-pixel, as mmcv's aligned RoIAlign). R x C x S x S.
 
         Every level pools every RoI (static shapes), the RoIs of other levels emptied to (0, 0, 0, 0) and their
-        features masked out: with adaptive sampling (``sampling_ratio=0``, mmdet's default) an empty box samples
-        no point, so the levels a RoI does not belong to cost next to nothing.
+        features not selected: with adaptive sampling (``sampling_ratio=0``, mmdet's default) an empty box samples
+        no point, so the levels a RoI does not belong to cost next to nothing. Selected with ``where``, not masked
+        by a product: OpenVINO's RoiAlign gives NaN for an empty box, and NaN x 0 is NaN.
         """
         extractor = self.detector.roi_head.bbox_roi_extractor
         levels = extractor.map_roi_levels(rois, len(extractor.featmap_strides))
-        pooled = 0
+        pooled = rois.new_zeros(())
         for level, (layer, feat) in enumerate(zip(extractor.roi_layers, feats)):
-            on_level = (levels == level).to(rois.dtype)[:, None]
-            level_rois = torch.cat([rois[:, :1], rois[:, 1:] * on_level], dim=1)
+            on_level = (levels == level)[:, None]
+            level_rois = torch.cat([rois[:, :1], rois[:, 1:] * on_level.to(rois.dtype)], dim=1)
             level_feats = roi_align(feat, level_rois, layer.output_size, spatial_scale=layer.spatial_scale,
                                     sampling_ratio=layer.sampling_ratio, aligned=layer.aligned)
-            pooled = pooled + level_feats * on_level[:, :, None, None]
+            pooled = torch.where(on_level[:, :, None, None], level_feats, pooled)
         return pooled
 
     def classify(self, feats: Sequence[Tensor], proposals: Tensor, proposal_valid: Tensor,

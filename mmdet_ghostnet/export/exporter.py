@@ -21,7 +21,7 @@ from .fuse import fuse_for_deploy
 from ..demo.shapes import image_rng, render_image
 from ..models import backbones
 from ..engine.preflight import check_checkpoint, check_dataset_config
-from .compare import match_detections
+from .compare import MIN_IOU, match_detections
 from .end2end import End2EndDetector
 from .runtime import batch_images
 
@@ -138,12 +138,15 @@ def generated_image(side: int, seed: int = 0) -> np.ndarray:
     return pixels
 
 
-def check_against_pytorch(detector: nn.Module, session, item: dict, size: Tuple[int, int]) -> Dict[str, float]:
+def check_against_pytorch(detector: nn.Module, session, item: dict, size: Tuple[int, int],
+                          min_iou: float = MIN_IOU, min_score: float = 0.0,
+                          other_min_score: Optional[float] = None) -> Dict[str, float]:
     """Run the ONNX Runtime ``session`` and ``detector.predict`` on the image ``item`` padded to ``size`` (H, W).
 
     Returns ``match_detections`` of the two (PyTorch as the reference: its ``max_per_img`` best, which is all of
-    them except for YOLOX, whose head keeps every detection) with ``max_box_diff`` (pixels, largest coordinate
-    difference among the first ``min(K1, K2)`` detections in score order) added.
+    them except for YOLOX, whose head keeps every detection; its detections scoring at least ``min_score``, the
+    session's at least ``other_min_score``, by default the same) with ``max_box_diff`` (pixels, largest coordinate difference among the first ``min(K1, K2)``
+    detections in score order) added.
     """
     wrapper = End2EndDetector(detector)
     image = item['inputs']
@@ -155,10 +158,12 @@ def check_against_pytorch(detector: nn.Module, session, item: dict, size: Tuple[
     with torch.no_grad():
         reference = detector.predict(wrapper.normalize(batch), [sample], rescale=False)[0].pred_instances
     reference = reference[reference.scores.argsort(descending=True)[:wrapper.max_per_img]]
-    keep = labels[0] >= 0
+    reference = reference[reference.scores >= min_score]
+    keep = (labels[0] >= 0) & (dets[0, :, 4] >= (min_score if other_min_score is None else other_min_score))
     boxes, scores, classes = (torch.from_numpy(dets[0, keep, :4]), torch.from_numpy(dets[0, keep, 4]),
                               torch.from_numpy(labels[0, keep]))
-    result = match_detections(reference.bboxes, reference.scores, reference.labels, boxes, scores, classes)
+    result = match_detections(reference.bboxes, reference.scores, reference.labels, boxes, scores, classes,
+                              min_iou)
     common = min(len(boxes), len(reference.bboxes))
     result['max_box_diff'] = float((boxes[:common] - reference.bboxes[:common]).abs().max()) if common else 0.0
     return result

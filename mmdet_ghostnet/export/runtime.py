@@ -1,8 +1,10 @@
-"""Running an exported detector with ONNX Runtime: sessions, inputs as mmdet prepares them, and an mmengine model
-that lets ``tools/test.py CONFIG FILE.onnx`` evaluate it through the config's dataset, pipeline and metric."""
+"""Running an exported detector with ONNX Runtime or OpenVINO: sessions, inputs as mmdet prepares them, and an
+mmengine model that lets ``tools/test.py CONFIG FILE.onnx [--runtime openvino]`` evaluate it through the config's
+dataset, pipeline and metric."""
 import collections
 import json
 import tempfile
+from types import SimpleNamespace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -28,6 +30,43 @@ def ort_session(path: str, threads: Optional[int] = None, optimization: str = 'O
         options.enable_profiling = True
         options.profile_file_prefix = profile_prefix
     return ort.InferenceSession(str(path), options, providers=['CPUExecutionProvider'])
+
+
+class OpenVinoSession:
+    """An OpenVINO model compiled for the CPU behind ONNX Runtime's session interface (``run``, ``get_inputs``).
+
+    The inference precision is float32 (``INFERENCE_PRECISION_HINT``): OpenVINO's default picks bfloat16 on CPUs
+    that have it, which changes detections.
+    """
+
+    def __init__(self, path: str, threads: Optional[int] = None) -> None:
+        import openvino
+        config = {'INFERENCE_PRECISION_HINT': 'f32'}
+        if threads:
+            config['INFERENCE_NUM_THREADS'] = threads
+        self.model = openvino.Core().compile_model(str(path), 'CPU', config)
+        self.request = self.model.create_infer_request()
+
+    def get_inputs(self) -> List[SimpleNamespace]:
+        """The inputs' names and shapes (a dynamic dimension as its name, as ONNX Runtime reports it)."""
+        return [SimpleNamespace(name=port.any_name, shape=[dim.get_length() if dim.is_static else str(dim)
+                                                          for dim in port.get_partial_shape()])
+                for port in self.model.inputs]
+
+    def run(self, output_names: Optional[Sequence[str]], feed: Dict[str, np.ndarray]) -> List[np.ndarray]:
+        results = self.request.infer(feed)
+        by_name = {port.any_name: value for port, value in results.items()}
+        return [by_name[name] for name in (output_names or list(by_name))]
+
+
+RUNTIMES = {'onnxruntime': ort_session, 'openvino': OpenVinoSession}
+
+
+def inference_session(path: str, runtime: str = 'onnxruntime', threads: Optional[int] = None):
+    """A CPU session of the ONNX model at ``path`` in ``runtime`` (one of ``RUNTIMES``), run as ONNX Runtime's."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f'runtime={runtime!r} is invalid: it must be one of {sorted(RUNTIMES)}')
+    return RUNTIMES[runtime](path, threads)
 
 
 def kernel_time_by_op_type(path: str, feed: Dict[str, np.ndarray], runs: int, warmup: int = 0, threads: int = 1,
@@ -77,16 +116,17 @@ class OnnxRuntimeDetector(BaseModel):
     """An exported detector (``dets``/``labels`` outputs) behind mmengine's model interface, for testing only.
 
     ``test_step`` pads the pipeline's images as mmdet's data preprocessor would (to ``pad_size_divisor``, or to the
-    model's fixed input size), runs ONNX Runtime (in chunks of the model's batch size if that is fixed), and returns
+    model's fixed input size), runs it in ``runtime`` (``RUNTIMES``: ONNX Runtime by default, or OpenVINO; in chunks
+    of the model's batch size if that is fixed), and returns
     ``DetDataSample``s with boxes clipped to the resized image and scaled back to the original image, as mmdet's
     ``predict(..., rescale=True)``.
     """
 
     def __init__(self, onnx_file: str, padding_value: Sequence[float], pad_size_divisor: int = 1,
-                 threads: Optional[int] = None, init_cfg: Optional[dict] = None) -> None:
+                 threads: Optional[int] = None, runtime: str = 'onnxruntime', init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=dict(type='mmengine.BaseDataPreprocessor'), init_cfg=init_cfg)
         self.onnx_file = onnx_file
-        self.session = ort_session(onnx_file, threads)
+        self.session = inference_session(onnx_file, runtime, threads)
         self.fixed_size = fixed_input_size(self.session)
         batch = self.session.get_inputs()[0].shape[0]
         self.fixed_batch = batch if isinstance(batch, int) else None
@@ -123,10 +163,11 @@ class OnnxRuntimeDetector(BaseModel):
         raise NotImplementedError(f'{type(self).__name__} runs only through test_step (tools/test.py)')
 
 
-def onnx_model_config(model_cfg: dict, onnx_file: str, threads: Optional[int] = None) -> dict:
-    """The ``model`` config that evaluates ``onnx_file`` in place of the detector ``model_cfg``."""
+def onnx_model_config(model_cfg: dict, onnx_file: str, threads: Optional[int] = None,
+                      runtime: str = 'onnxruntime') -> dict:
+    """The ``model`` config that evaluates ``onnx_file`` in ``runtime`` in place of the detector ``model_cfg``."""
     preprocessor = model_cfg.get('data_preprocessor', {})
     mean = list(preprocessor.get('mean') or [0.0, 0.0, 0.0])
-    return dict(type='OnnxRuntimeDetector', onnx_file=onnx_file, threads=threads,
+    return dict(type='OnnxRuntimeDetector', onnx_file=onnx_file, threads=threads, runtime=runtime,
                 padding_value=mean[::-1] if preprocessor.get('bgr_to_rgb') else mean,
                 pad_size_divisor=preprocessor.get('pad_size_divisor', 1))

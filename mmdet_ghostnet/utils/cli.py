@@ -44,6 +44,26 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                         '(faster on CPU, same results; mmdet_ghostnet.utils.allocator). Default: on')
 
 
+def add_runtime_argument(parser: argparse.ArgumentParser) -> None:
+    """``--runtime``: what runs an ``.onnx`` model (``check_runtime`` validates it after parsing)."""
+    from ..export.runtime import RUNTIMES
+    parser.add_argument('--runtime', default='onnxruntime', choices=sorted(RUNTIMES),
+                        help='what runs an .onnx model (default onnxruntime; openvino in float32 precision)')
+
+
+def check_runtime(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Stop unless ``--runtime`` other than the default comes with an ``.onnx`` model and its package is installed."""
+    if args.runtime == 'onnxruntime':
+        return
+    if not args.checkpoint.endswith('.onnx'):
+        parser.error(f'--runtime={args.runtime!r} runs an exported .onnx model, and checkpoint={args.checkpoint!r} '
+                     'is not one')
+    try:
+        __import__(args.runtime)
+    except ImportError:
+        parser.error(f'--runtime={args.runtime!r} needs the {args.runtime} package: pip install -e ".[deploy]"')
+
+
 def load_config(args: argparse.Namespace) -> Config:
     """Keep freed memory unless ``--no-keep-freed-memory`` (before the run allocates anything large), then read
     ``args.config`` and apply ``--cfg-options``, ``--launcher`` and ``--work-dir``.

@@ -68,9 +68,10 @@ def paint_detections(config: str,
                      score_thr: float = 0.3,
                      gt_split: Optional[str] = None,
                      device: str = 'cpu',
-                     cfg_options: Optional[dict] = None) -> List[str]:
-    """Detect on ``images`` with ``checkpoint`` (a ``.pth``, or an exported ``.onnx``) and write one painted image
-    per input to ``out_dir``; returns the written paths.
+                     cfg_options: Optional[dict] = None,
+                     runtime: str = 'onnxruntime') -> List[str]:
+    """Detect on ``images`` with ``checkpoint`` (a ``.pth``, or an exported ``.onnx`` run in ``runtime``) and write
+    one painted image per input to ``out_dir``; returns the written paths.
 
     With ``gt_split``, images of that split of the config's dataset show the ground truth (left) beside the
     detections (right); other images show the detections only. A progress bar follows the images.
@@ -87,7 +88,7 @@ def paint_detections(config: str,
     exported = checkpoint.endswith('.onnx')
     if exported:
         from ..export.runtime import onnx_model_config
-        cfg.model = onnx_model_config(cfg.model, checkpoint)
+        cfg.model = onnx_model_config(cfg.model, checkpoint, runtime=runtime)
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='.*(randomly initialized|use COCO classes).*')  # no weights: .onnx
         inferencer = DetInferencer(model=cfg, weights=None if exported else checkpoint, device=device,
