@@ -20,7 +20,7 @@ NAME = re.compile(
     r'_(?:(?P<variant>[a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)*)-)?'  # guided-1xb2-36e
     r'(?P<gpus>\d+)xb(?P<batch>\d+)-(?:(?P<epochs>\d+)e|(?P<times>\d+)x)'  # 1xb8-36e, 8xb2-1x (1x = 12 epochs)
     r'(?:-(?P<size>\d+))?'  # 8xb2-1x-320: the input size
-    r'_(?P<dataset>coco|bccd|demo|myvoc|mycoco)\.py')
+    r'_(?P<dataset>[a-z][a-z0-9]*)\.py')  # coco, bccd, demo; the templates' myvoc, mycoco; a user's own
 # The paper's two COCO configs keep the names they were published with: GhostNet 1.1x + GhostFPN.
 EXCEPTIONS = {'retinanet_ghostnet_fpn_coco.py', 'faster-rcnn_ghostnet_fpn_coco.py'}
 # What each neck token means: the neck types it may build and whether GhostFPN's bottom-up path is on.
