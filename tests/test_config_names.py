@@ -31,20 +31,7 @@ NECKS = {
     'pafpn': ({'YOLOXPAFPN', 'CSPNeXtPAFPN', 'PAFPN'}, None, "a PAFPN-type neck of MMDetection's"),
     'ssdneck': ({'SSDNeck'}, None, "MMDetection's SSDNeck"),
 }
-# Configs whose name is known not to say what they build: each is a strict xfail (the test still runs and must
-# still fail) until the file is renamed, and then its entry here must go (test_known_mismatches_still_exist).
-KNOWN_MISMATCHES = {
-    'demo/retinanet_ghostnet_ghostfpn_1xb16-48e_demo.py':
-        'named ghostfpn, but configs/_base_/schedules/demo_cpu.py demo_neck sets bottom_up=True: ghostpan',
-    'demo/faster-rcnn_ghostnet_ghostfpn_1xb16-48e_demo.py':
-        'named ghostfpn, but configs/_base_/schedules/demo_cpu.py demo_neck sets bottom_up=True: ghostpan',
-}
 SHIPPED = sorted(str(path.relative_to(CONFIGS)) for path in CONFIGS.rglob('*.py') if '_base_' not in path.parts)
-
-
-def params(names, known=()):
-    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISMATCHES[name]))
-            if name in known else name for name in names]
 
 
 @functools.lru_cache(maxsize=None)
@@ -73,11 +60,6 @@ def test_there_are_configs_and_the_exceptions_exist():
     assert EXCEPTIONS <= set(SHIPPED), EXCEPTIONS - set(SHIPPED)
 
 
-def test_known_mismatches_still_exist():
-    gone = sorted(set(KNOWN_MISMATCHES) - set(SHIPPED))
-    assert not gone, f'renamed or removed, drop them from KNOWN_MISMATCHES in {Path(__file__).name}: {gone}'
-
-
 @pytest.mark.parametrize('name', SHIPPED)
 def test_name_follows_the_pattern(name):
     file = Path(name).name
@@ -95,7 +77,7 @@ def test_header_says_what_it_is_in_at_most_three_lines(name):
                                   'why: the reasoning and results belong in docs/)')
 
 
-@pytest.mark.parametrize('name', params(SHIPPED, KNOWN_MISMATCHES))
+@pytest.mark.parametrize('name', SHIPPED)
 def test_neck_token_names_the_neck_it_builds(name):
     file = Path(name).name
     neck = load(name).model.get('neck')

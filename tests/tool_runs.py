@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).parents[1]
-RETINANET_DEMO = REPO / 'configs' / 'demo' / 'retinanet_ghostnet_ghostfpn_1xb16-48e_demo.py'
-FASTER_RCNN_DEMO = REPO / 'configs' / 'demo' / 'faster-rcnn_ghostnet_ghostfpn_1xb16-48e_demo.py'
+RETINANET_DEMO = REPO / 'configs' / 'demo' / 'retinanet_ghostnet_ghostpan_1xb16-48e_demo.py'
+FASTER_RCNN_DEMO = REPO / 'configs' / 'demo' / 'faster-rcnn_ghostnet_ghostpan_1xb16-48e_demo.py'
 RTMDET_DEMO = REPO / 'configs' / 'demo' / 'rtmdet-nano_ghostnet_ghostpan_1xb16-48e_demo.py'
 
 

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PY="${PY:-.venv/bin/python}"
 # torch/oneDNN pick AVX-512 kernels where the CPU has them, which changes the demo figures: use the AVX2 ones everywhere
 export ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
-CONFIG=configs/demo/retinanet_ghostnet_ghostfpn_1xb16-48e_demo.py
+CONFIG=configs/demo/retinanet_ghostnet_ghostpan_1xb16-48e_demo.py
 WORK_DIR="${WORK_DIR:-work_dirs/demo}"
 start=$(date +%s)
 

@@ -111,8 +111,8 @@ DETECTOR_CONFIGS = {
 BCCD_CONFIGS = sorted((REPO / 'configs' / 'bccd').glob('*_bccd.py'))
 LIGHT_COCO_CONFIGS = sorted((REPO / 'configs').glob('rtmdet-*_coco.py'))
 CONFIG_DETECTORS = {
-    'RetinaNet demo': 'configs/demo/retinanet_ghostnet_ghostfpn_1xb16-48e_demo.py',
-    'Faster R-CNN demo': 'configs/demo/faster-rcnn_ghostnet_ghostfpn_1xb16-48e_demo.py',
+    'RetinaNet demo': 'configs/demo/retinanet_ghostnet_ghostpan_1xb16-48e_demo.py',
+    'Faster R-CNN demo': 'configs/demo/faster-rcnn_ghostnet_ghostpan_1xb16-48e_demo.py',
     **{path.stem: str(path.relative_to(REPO)) for path in (*BCCD_CONFIGS, *LIGHT_COCO_CONFIGS)},
 }
 # Detectors also measured BatchNorm-folded (and GhostNetV3's branches folded), as the row '<name> deploy'. Every
