@@ -1,7 +1,7 @@
 """Run an exported end-to-end detector (tools/export_onnx.py) in OpenVINO and ONNX Runtime on the same inputs:
 largest output differences and median latency, 1 and 2 threads.
 
-    pip install openvino   # not part of the deploy extra (yet)
+    pip install -e ".[deploy]"   # openvino is in the deploy extra
     python docs/deploy/openvino_check.py MODEL.onnx IMAGE [IMAGE ...]
 """
 import sys
