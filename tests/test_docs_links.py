@@ -8,6 +8,8 @@ import pytest
 from tool_runs import REPO
 
 PAGES = [REPO / 'README.md', *sorted((REPO / 'docs').glob('*.md'))]
+# the docs are a reference, not a notebook: their sizes are held (issue 38)
+MAX_DOCS_LINES, MAX_README_LINES = 1600, 250
 FENCED = re.compile(r'```.*?```', flags=re.S)
 LINK = re.compile(r'\]\(([^)\s]+)\)')
 
@@ -41,3 +43,10 @@ def test_relative_links_resolve(page):
         elif anchor and target.suffix == '.md' and anchor not in heading_ids(target):
             broken.append(f'{link}: no heading #{anchor} in {target.relative_to(REPO)}')
     assert not broken, broken
+
+
+def test_the_docs_stay_a_reference_in_size():
+    lines = {page.relative_to(REPO): len(page.read_text(encoding='utf-8').splitlines()) for page in PAGES}
+    readme = lines.pop(Path('README.md'))
+    assert readme <= MAX_README_LINES, f'README.md has {readme} lines, more than {MAX_README_LINES}'
+    assert sum(lines.values()) <= MAX_DOCS_LINES, f'docs/*.md have {sum(lines.values())} lines: {lines}'
