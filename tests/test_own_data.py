@@ -104,6 +104,7 @@ def template_config(template: Path, data_root: Path, work_dir: Path, coco: bool 
     cfg = Config.fromfile(template)
     cfg.merge_from_dict(tiny_options(data_root, coco))
     cfg.work_dir = str(work_dir)
+    cfg.visualizer.name = str(work_dir)  # its own visualizer: mmengine reuses one of the same name in this process
     return cfg
 
 
