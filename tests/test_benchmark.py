@@ -113,6 +113,8 @@ def test_bad_argument_exits_non_zero_with_a_message_naming_it():
      ['--checkpoint', "'GhostNet 1.0x'", 'RetinaNet demo']),
     (['--image', 'missing.jpg'], ['--image', "'missing.jpg'", 'no such file']),
     (['--parts', 'backbone', '--image', __file__], ['--image', 'backbone']),
+    (['--int8'], ['argument --int8', '--onnxruntime and/or --openvino']),
+    (['--openvino', '--device', 'cuda'], ['--device']),
 ])
 def test_bad_arguments_are_rejected_before_any_work(benchmark_module, args, words, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -375,21 +375,23 @@ def test_test_tool_rejects_options_that_do_not_apply_to_onnx(tmp_path, monkeypat
         capsys.readouterr().err)
 
 
-def test_benchmark_times_onnx_runtime_rows_of_backbones_and_detectors_only():
-    from mmdet_ghostnet.benchmark.measure import Job, Settings, measure_run
+def test_benchmark_times_runtime_rows_of_backbones_and_detectors_at_every_batch_size():
+    from mmdet_ghostnet.benchmark.measure import RUNTIME_VARIANTS, Job, Settings, measure_run
     from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME
     from mmdet_ghostnet.benchmark.runs import plan
     specs = [SPECS_BY_NAME[name] for name in ('GhostNet 1.0x', 'GhostFPN (RetinaNet)', 'RetinaNet demo')]
-    work = plan(specs, [(64, 64)], [1, 2], ['inference'], ['onnxruntime'])
+    work = plan(specs, [(64, 64)], [1, 2], ['inference'], ['compile', *RUNTIME_VARIANTS])
     variants = {(spec.name, job.batch, job.variant) for spec, _, jobs in work for job in jobs}
-    assert variants == {('GhostNet 1.0x', 1, 'eager'), ('GhostNet 1.0x', 2, 'eager'),
-                        ('GhostNet 1.0x', 1, 'onnxruntime'), ('GhostFPN (RetinaNet)', 1, 'eager'),
-                        ('GhostFPN (RetinaNet)', 2, 'eager'), ('RetinaNet demo', 1, 'eager'),
-                        ('RetinaNet demo', 2, 'eager'), ('RetinaNet demo', 1, 'onnxruntime')}
+    assert variants == {('GhostNet 1.0x', 1, 'eager'), ('GhostNet 1.0x', 2, 'eager'), ('GhostNet 1.0x', 1, 'compile'),
+                        ('GhostFPN (RetinaNet)', 1, 'eager'), ('GhostFPN (RetinaNet)', 2, 'eager'),
+                        ('RetinaNet demo', 1, 'eager'), ('RetinaNet demo', 2, 'eager'),
+                        *((name, batch, variant) for name in ('GhostNet 1.0x', 'RetinaNet demo') for batch in (1, 2)
+                          for variant in RUNTIME_VARIANTS)}
     settings = Settings('cpu', torch.get_num_threads(), warmup=1, repeats=2, bf16_channels_last=False)
-    for model in ('GhostNet 1.0x', 'RetinaNet demo'):
-        row = measure_run(Job(model, (64, 64), 1, 'inference', 'onnxruntime'), settings)
-        assert len(row['latency_samples_ms']) == 2 and row['latency_median_ms'] > 0
+    for model, batch, variant in (('GhostNet 1.0x', 1, 'onnxruntime'), ('RetinaNet demo', 1, 'onnxruntime'),
+                                  ('RetinaNet demo', 2, 'openvino-int8')):
+        row = measure_run(Job(model, (64, 64), batch, 'inference', variant), settings)
+        assert len(row['latency_samples_ms']) == 2 and row['latency_median_ms'] > 0, row.get('error')
 
 
 def test_benchmark_times_a_deploy_row_in_onnx_runtime_only_without_its_as_built_row():

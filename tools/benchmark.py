@@ -28,11 +28,12 @@ when the load average is high (use ``--threads 1`` or ``OMP_WAIT_POLICY=PASSIVE`
 
 CUDA options: ``--bf16-channels-last`` (autocast to bfloat16 and channels-last tensors, also allowed on CPU),
 ``--cuda-graph`` (capture batch-1 backbone inference once, time ``graph.replay()``) and ``--compile``
-(``torch.compile`` default mode, batch-1 backbone inference; also works on CPU with a C++ compiler). CPU option:
-``--onnxruntime`` (batch-1 backbone and detector inference exported to ONNX and run by ONNX Runtime with
-``--threads`` threads; detectors end to end as ``tools/export_onnx.py`` writes them; the export folds BatchNorms
-itself, so a deploy row is not timed again where its as-built row is). Those rows report their gain over eager
-(``x eager``). On CUDA, cuDNN autotuning (``cudnn.benchmark``) is on; the warm-up runs
+(``torch.compile`` default mode, batch-1 backbone inference; also works on CPU with a C++ compiler). CPU options:
+``--onnxruntime`` and ``--openvino`` (backbone and detector inference at every batch size exported to ONNX and run by
+that runtime with ``--threads`` threads, OpenVINO in float32 precision; detectors end to end as
+``tools/export_onnx.py`` writes them; the export folds BatchNorms itself, so a deploy row is not timed again where
+its as-built row is), and ``--int8`` (each of them also on its int8 export, ``tools/export_onnx.py --int8``'s
+quantization calibrated on the timed input). Those rows report their gain over eager (``x eager``). On CUDA, cuDNN autotuning (``cudnn.benchmark``) is on; the warm-up runs
 absorb it, as they absorb compilation.
 """
 from __future__ import annotations
@@ -119,7 +120,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cuda-graph', action='store_true', help='also batch-1 backbone inference in a CUDA graph')
     parser.add_argument('--compile', action='store_true', help='also batch-1 backbone inference with torch.compile')
     parser.add_argument('--onnxruntime', action='store_true',
-                        help='also batch-1 backbone and detector inference exported to ONNX, in ONNX Runtime (CPU)')
+                        help='also backbone and detector inference exported to ONNX, in ONNX Runtime (CPU)')
+    parser.add_argument('--openvino', action='store_true', help='also the exported ONNX in OpenVINO (CPU, float32)')
+    parser.add_argument('--int8', action='store_true',
+                        help='with --onnxruntime / --openvino: also their int8 export (calibrated on the timed input)')
     parser.add_argument('--quick', action='store_true',
                         help='smoke test: 64x64, batch 1, warmup 1, repeats 2, 1 thread, a few models (explicit '
                         'options win)')
@@ -143,8 +147,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error("argument --device: invalid choice 'cuda': torch.cuda.is_available() is False")
     if args.cuda_graph and args.device != 'cuda':
         parser.error(f'argument --cuda-graph: needs --device cuda (device is {args.device!r})')
-    if args.onnxruntime and args.device != 'cpu':
-        parser.error(f'argument --onnxruntime: runs on the CPU only (device is {args.device!r}); add --device cpu')
+    for name in ('onnxruntime', 'openvino'):
+        if getattr(args, name) and args.device != 'cpu':
+            parser.error(f'argument --{name}: runs on the CPU only (device is {args.device!r}); add --device cpu')
+    if args.int8 and not (args.onnxruntime or args.openvino):
+        parser.error('argument --int8: quantizes the runtime rows: add --onnxruntime and/or --openvino')
     args.specs = _select(parser, args)
     selected = [spec.name for spec in args.specs if not spec.deploy]
     for model, _ in args.checkpoint:
@@ -176,8 +183,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         torch.set_num_threads(args.threads)
     settings = Settings(args.device, args.threads, args.warmup, args.repeats, args.bf16_channels_last,
                         args.keep_freed_memory, dict(args.checkpoint), args.image)
-    variants = [name for name, wanted in (('cuda-graph', args.cuda_graph), ('compile', args.compile),
-                                          ('onnxruntime', args.onnxruntime)) if wanted]
+    runtimes = [name for name in ('onnxruntime', 'openvino') if getattr(args, name)]
+    variants = [name for name, wanted in (('cuda-graph', args.cuda_graph), ('compile', args.compile)) if wanted]
+    variants += runtimes + [f'{runtime}-int8' for runtime in runtimes if args.int8]
     machine = machine_info(settings)
     print(format_header(machine, settings, variants, args.sizes, args.batch_sizes, args.modes,
                         [spec.name for spec in args.specs]), flush=True)

@@ -23,9 +23,9 @@
   ``Settings.keep_freed_memory`` (``--keep-freed-memory``) it keeps it (see ``mmdet_ghostnet.utils.allocator``).
 
 Variants of batch-1 backbone inference: ``cuda-graph`` (capture once, time ``graph.replay()``) and ``compile``
-(``torch.compile`` default mode); of batch-1 backbone and detector inference: ``onnxruntime`` (exported to ONNX,
-then timed ``InferenceSession.run`` on the CPU with ``threads`` intra-op threads; the peak memory includes the
-export, as it includes compilation for ``compile``). With ``bf16_channels_last`` runs autocast to bfloat16 on
+(``torch.compile`` default mode); of backbone and detector inference at every batch size: ``RUNTIME_VARIANTS``
+(exported to ONNX, for '-int8' quantized on the timed input, then the runtime's inference timed on the CPU with
+``threads`` intra-op threads; the peak memory includes the export, as it includes compilation for ``compile``). With ``bf16_channels_last`` runs autocast to bfloat16 on
 channels-last tensors.
 """
 from __future__ import annotations
@@ -48,6 +48,10 @@ from ..utils.allocator import keep_freed_memory
 from .models import SPECS_BY_NAME, build_model
 from .workloads import WORKLOADS, Size, Workload
 
+# The runtimes that run a model exported to ONNX (CPU), each in float32 and statically quantized to int8
+# (mmdet_ghostnet/export/quantize.py).
+RUNTIME_VARIANTS = ('onnxruntime', 'openvino', 'onnxruntime-int8', 'openvino-int8')
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -69,8 +73,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class Job:
-    """One timed measurement: a model at one size, batch and mode; variant 'eager', 'cuda-graph', 'compile' or
-    'onnxruntime'."""
+    """One timed measurement: a model at one size, batch and mode; variant 'eager', 'cuda-graph', 'compile' or one
+    of ``RUNTIME_VARIANTS`` ('onnxruntime', 'openvino' and their '-int8')."""
 
     model: str
     size: Size
@@ -177,17 +181,23 @@ def _capture_cuda_graph(step: Callable[[], None]) -> Callable[[], None]:
     return graph.replay
 
 
-def _onnxruntime_step(workload: Workload, model: nn.Module, inputs: Any,
-                      threads: Optional[int]) -> Callable[[], None]:
-    """Export ``model`` to a temporary ONNX file; return one ONNX Runtime inference on the same input."""
+def _runtime_step(workload: Workload, model: nn.Module, inputs: Any, variant: str,
+                  threads: Optional[int]) -> Callable[[], None]:
+    """Export ``model`` to a temporary ONNX file (for an '-int8' ``variant`` quantized, calibrated on the input
+    itself); return one inference of the runtime the variant names on the same input."""
     from mmdet_ghostnet.export.exporter import export_onnx
-    from mmdet_ghostnet.export.runtime import ort_session
+    from mmdet_ghostnet.export.quantize import quantize_int8
+    from mmdet_ghostnet.export.runtime import inference_session
+    runtime, _, precision = variant.partition('-')
     module, images, output_names = workload.exportable(model, inputs)
+    feed = {'input': images.cpu().numpy()}
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, 'model.onnx')
         export_onnx(module, images, path, output_names)
-        session = ort_session(path, threads)
-    feed = {'input': images.cpu().numpy()}
+        if precision == 'int8':
+            quantize_int8(path, os.path.join(folder, 'int8.onnx'), iter([feed['input']]))
+            path = os.path.join(folder, 'int8.onnx')
+        session = inference_session(path, runtime, threads)
     return partial(session.run, None, feed)
 
 
@@ -204,8 +214,8 @@ def _make_step(workload: Workload, model: nn.Module, inputs: Any, job: Job, sett
             model.zero_grad(set_to_none=True)
 
         return train_step
-    if job.variant == 'onnxruntime':
-        return _onnxruntime_step(workload, model, inputs, settings.threads)
+    if job.variant in RUNTIME_VARIANTS:
+        return _runtime_step(workload, model, inputs, job.variant, settings.threads)
     if job.variant == 'compile':
         torch._dynamo.reset()  # in-process (CUDA) runs: earlier models' graphs would use up the recompile limit
     runner = torch.compile(model) if job.variant == 'compile' else model

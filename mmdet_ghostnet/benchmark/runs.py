@@ -11,7 +11,7 @@ import multiprocessing
 import traceback
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
-from .measure import Job, Settings, measure_cost, measure_run
+from .measure import RUNTIME_VARIANTS, Job, Settings, measure_cost, measure_run
 from .models import ModelSpec
 from .workloads import WORKLOADS, Size, padded, size_text
 
@@ -20,8 +20,9 @@ PRELOAD = ('torch', 'timm', 'mmengine.analysis', 'mmengine.config', 'mmdet.model
            'mmdet_ghostnet', 'mmdet_ghostnet.benchmark.measure')
 Outcome = Tuple[Optional[Dict[str, Any]], Optional[str]]  # (result, error traceback)
 Work = List[Tuple[ModelSpec, Size, List[Job]]]
-# The parts whose batch-1 inference each extra variant also measures.
-VARIANT_PARTS = {'cuda-graph': ('backbone', ), 'compile': ('backbone', ), 'onnxruntime': ('backbone', 'detector')}
+# The parts each extra variant also measures (RUNTIME_VARIANTS: at every batch size; the others: batch 1).
+VARIANT_PARTS = {'cuda-graph': ('backbone', ), 'compile': ('backbone', ),
+                 **{variant: ('backbone', 'detector') for variant in RUNTIME_VARIANTS}}
 
 
 def run_here(fn: Callable[..., Dict[str, Any]], *args: Any) -> Outcome:
@@ -59,13 +60,14 @@ class IsolatedRunner:
 
 def _exports_as_its_twin(spec: ModelSpec, variant: str, names: Set[str]) -> bool:
     """Whether ``spec`` is a deploy row whose as-built row is also measured: the ONNX export folds BatchNorms
-    itself, so both rows give ONNX Runtime the same graph, which is timed once (on the as-built row)."""
-    return variant == 'onnxruntime' and spec.deploy and spec.name.removesuffix(' deploy') in names
+    itself, so both rows give the runtime the same graph, which is timed once (on the as-built row)."""
+    return variant in RUNTIME_VARIANTS and spec.deploy and spec.name.removesuffix(' deploy') in names
 
 
 def plan(specs: Sequence[ModelSpec], sizes: Sequence[Size], batch_sizes: Sequence[int], modes: Sequence[str],
          variants: Sequence[str]) -> Work:
-    """Per model and size: the timed jobs (extra ``variants`` only for batch-1 inference of ``VARIANT_PARTS``)."""
+    """Per model and size: the timed jobs (extra ``variants`` for the inference of ``VARIANT_PARTS``: at batch 1,
+    or at every batch size for ``RUNTIME_VARIANTS``)."""
     names = {spec.name for spec in specs}
     work = []
     for spec in specs:
@@ -74,9 +76,9 @@ def plan(specs: Sequence[ModelSpec], sizes: Sequence[Size], batch_sizes: Sequenc
             for batch in batch_sizes:
                 for mode in (m for m in modes if m in spec.modes):
                     jobs.append(Job(spec.name, size, batch, mode))
-                    if mode == 'inference' and batch == 1:
+                    if mode == 'inference':
                         jobs += [Job(spec.name, size, batch, mode, variant) for variant in variants
-                                 if spec.part in VARIANT_PARTS[variant]
+                                 if spec.part in VARIANT_PARTS[variant] and (batch == 1 or variant in RUNTIME_VARIANTS)
                                  and not _exports_as_its_twin(spec, variant, names)]
             work.append((spec, size, jobs))
     return work
