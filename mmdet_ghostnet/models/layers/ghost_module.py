@@ -50,6 +50,8 @@ class GhostModule(BaseModule):
             raise ValueError(f'ratio={ratio!r} is invalid: it must be an int >= 2')
         self.out_channels = out_channels
         intrinsic_channels = math.ceil(out_channels / ratio)
+        # Only a width that ratio does not divide needs the cut (kept out of exported graphs where it is a no-op).
+        self.cut_to_width = intrinsic_channels * ratio != out_channels
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg, rep_branches=rep_branches)
         self.primary_conv = conv_norm_act(in_channels, intrinsic_channels, kernel_size, stride, **common)
         self.cheap_operation = conv_norm_act(
@@ -65,7 +67,9 @@ class GhostModule(BaseModule):
     def forward(self, x: Tensor) -> Tensor:
         intrinsic = self.primary_conv(x)
         ghosts = self.cheap_operation(intrinsic)
-        out = torch.cat([intrinsic, ghosts], dim=1)[:, :self.out_channels]
+        out = torch.cat([intrinsic, ghosts], dim=1)
+        if self.cut_to_width:
+            out = out[:, :self.out_channels]
         if self.short_conv is not None:
             out = out * self.short_conv(x, out.shape[-2:])
         return out
