@@ -5,7 +5,8 @@ threshold, an empty box, a padding slot) stays in place with ``valid`` False, an
 chosen with ``topk``. NMS is ``torchvision.ops.nms`` (ONNX ``NonMaxSuppression``) over all images and groups at
 once: as in ``mmcv.ops.batched_nms``, boxes of group ``g`` are shifted by ``g * (max coordinate + 1)`` along x so
 that groups never overlap; images are shifted the same way along y (no shift for the first image, so a batch of
-one is exactly mmcv's computation).
+one is exactly mmcv's computation). The exported ``NonMaxSuppression`` gets a score threshold between
+``INVALID_SCORE`` and every probability, so the runtime sorts and compares only the valid candidates.
 """
 from typing import Tuple
 
@@ -14,6 +15,33 @@ from torch import Tensor
 from torchvision.ops import nms
 
 INVALID_SCORE = -1.0  # below every probability: the score of a dropped candidate
+VALID_SCORE_FLOOR = INVALID_SCORE / 2  # NMS's score threshold: under every probability, over INVALID_SCORE
+
+
+class ValidCandidateNMS(torch.autograd.Function):
+    """``torchvision.ops.nms`` of the boxes scored above ``VALID_SCORE_FLOOR`` (the kept indices, best first).
+
+    Exported as ONNX ``NonMaxSuppression`` with that score threshold. Dropping the invalid candidates changes no
+    survivor: they score lowest, so they come last and suppress nothing.
+    """
+
+    @staticmethod
+    def forward(ctx, boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
+        kept = nms(boxes, scores, iou_threshold)
+        return kept[scores[kept] > VALID_SCORE_FLOOR]
+
+    @staticmethod
+    def symbolic(g, boxes, scores, iou_threshold: float):
+        def constant(value, dtype):
+            return g.op('Constant', value_t=torch.tensor(value, dtype=dtype))
+
+        # NonMaxSuppression takes boxes 1 x M x 4 and scores 1 x 1 x M; it returns (batch, class, box) rows.
+        selected = g.op('NonMaxSuppression', g.op('Unsqueeze', boxes, constant([0], torch.long)),
+                        g.op('Unsqueeze', scores, constant([0, 1], torch.long)),
+                        constant([torch.iinfo(torch.long).max], torch.long), constant([iou_threshold], torch.float),
+                        constant([VALID_SCORE_FLOOR], torch.float))
+        return g.op('Squeeze', g.op('Gather', selected, constant([2], torch.long), axis_i=1),
+                    constant([1], torch.long))
 
 
 def top_candidates(scores: Tensor, count: int) -> Tuple[Tensor, Tensor]:
@@ -61,7 +89,7 @@ def batched_nms_topk(boxes: Tensor, scores: Tensor, groups: Tensor, valid: Tenso
     span = torch.where(valid[..., None], boxes, torch.zeros_like(boxes)).max() + 1
     image = torch.arange(num_images, device=boxes.device, dtype=boxes.dtype)[:, None].expand_as(scores)
     shift = torch.stack([groups.to(boxes.dtype), image, groups.to(boxes.dtype), image], dim=-1) * span
-    kept = nms((boxes + shift).reshape(-1, 4), scores.reshape(-1), iou_threshold)
+    kept = ValidCandidateNMS.apply((boxes + shift).reshape(-1, 4), scores.reshape(-1), iou_threshold)
 
     survivors = torch.full_like(scores, INVALID_SCORE).reshape(-1)
     survivors = survivors.index_put((kept, ), scores.reshape(-1)[kept]).reshape(scores.shape)
