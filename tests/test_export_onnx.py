@@ -22,7 +22,7 @@ from mmdet_ghostnet.export.compare import combine, match_detections, same_detect
 from mmdet_ghostnet.export.end2end import HeadOutputs
 from mmdet_ghostnet.export.exporter import (OUTPUT_NAMES, check_against_pytorch, check_config, default_input_size,
                                             end_to_end, export_onnx, generated_image, load_detector, pipeline_image)
-from mmdet_ghostnet.export.runtime import batch_images, kernel_time_by_op_type, ort_session
+from mmdet_ghostnet.export.runtime import batch_images, ort_session
 
 from tool_runs import FASTER_RCNN_DEMO, REPO, RETINANET_DEMO, RTMDET_DEMO, run, tiny_run_options
 
@@ -421,14 +421,3 @@ def test_benchmark_feeds_onnx_runtime_the_raw_image_whose_normalisation_eager_pr
     assert images.shape == (2, 3, 64, 64) and output_names == OUTPUT_NAMES
     torch.testing.assert_close(images, resized.expand(2, -1, -1, -1), atol=1e-3, rtol=0)
     torch.testing.assert_close(module.normalize(images), batch, atol=1e-5, rtol=0)
-
-
-@pytest.mark.parametrize('warmup', [0, 2])
-def test_kernel_profile_counts_every_node_of_the_profiled_runs_only(tmp_path, warmup):
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 1)).eval()
-    images = torch.randn(1, 3, 16, 16)
-    export_onnx(model, images, str(tmp_path / 'tiny.onnx'), ['output'])
-    time_us, calls = kernel_time_by_op_type(tmp_path / 'tiny.onnx', {'input': images.numpy()}, runs=3,
-                                            warmup=warmup, optimization='ORT_DISABLE_ALL')
-    assert dict(calls) == {'Conv': 6, 'Relu': 3}
-    assert set(time_us) == {'Conv', 'Relu'} and all(value > 0 for value in time_us.values())

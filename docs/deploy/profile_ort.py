@@ -13,7 +13,8 @@ from mmengine.logging import MMLogger
 from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME, build_model
 from mmdet_ghostnet.benchmark.workloads import WORKLOADS
 from mmdet_ghostnet.export.exporter import export_onnx
-from mmdet_ghostnet.export.runtime import kernel_time_by_op_type, ort_session
+from mmdet_ghostnet.export.profile import ort_time_by_op_type
+from mmdet_ghostnet.export.runtime import ort_session
 
 MMLogger.get_instance('profile', log_level='ERROR')  # quiet init_weights reports
 torch.manual_seed(0)
@@ -29,7 +30,7 @@ for name in ('GhostNet 1.0x', 'mmdet MobileNetV2 1.0x'):
     module, example, names = WORKLOADS['backbone'].exportable(model, images)
     paths[name] = f'{folder}/{len(paths)}.onnx'
     export_onnx(module, example, paths[name], names)
-    per_op, nodes = kernel_time_by_op_type(paths[name], feed, runs=4)
+    per_op, nodes = ort_time_by_op_type(paths[name], feed, runs=4)
     total = sum(per_op.values())
     print(f'{name}: {total / 4 / 1e3:.0f} ms per run in kernels (profiled)')
     for op, duration in per_op.most_common(8):

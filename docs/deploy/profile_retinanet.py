@@ -13,7 +13,7 @@ from torch.profiler import profile
 from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME, build_model
 from mmdet_ghostnet.benchmark.workloads import WORKLOADS
 from mmdet_ghostnet.export.exporter import export_onnx
-from mmdet_ghostnet.export.runtime import kernel_time_by_op_type
+from mmdet_ghostnet.export.profile import ort_time_by_op_type
 
 MMLogger.get_instance('profile', log_level='ERROR')  # quiet init_weights reports
 torch.set_num_threads(1)
@@ -46,5 +46,5 @@ report('PyTorch eager predict', per_op, nodes)
 folder = tempfile.mkdtemp()
 module, images, names = workload.exportable(model, inputs)
 export_onnx(module, images, f'{folder}/model.onnx', names)
-per_op, nodes = kernel_time_by_op_type(f'{folder}/model.onnx', {'input': images.numpy()}, RUNS, warmup=1)
+per_op, nodes = ort_time_by_op_type(f'{folder}/model.onnx', {'input': images.numpy()}, RUNS, warmup=1)
 report('ONNX Runtime, exported end-to-end model', per_op, nodes)

@@ -5,7 +5,10 @@
 * ``end2end``: ``End2EndDetector``, image in, ``dets``/``labels`` out, with pre- and post-processing in the graph;
 * ``nms``: the post-processing's box selection with static shapes and standard ONNX operators;
 * ``exporter``: config and checkpoint checks, the export itself, and the check against PyTorch;
-* ``runtime``: ONNX Runtime sessions, batching images as mmdet does, ``OnnxRuntimeDetector`` for ``tools/test.py``;
+* ``runtime``: ONNX Runtime and OpenVINO sessions, batching images as mmdet does, ``OnnxRuntimeDetector`` for
+  ``tools/test.py``;
+* ``profile``: kernel time per operator type in ONNX Runtime or OpenVINO, and the convolutions' multiply-adds;
+* ``quantize``: static int8 quantization of an exported model;
 * ``compare``: detection-by-detection comparison of two outputs.
 """
 from .fuse import FuseConvBNHook, fuse_for_deploy

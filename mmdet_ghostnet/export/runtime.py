@@ -1,9 +1,6 @@
 """Running an exported detector with ONNX Runtime or OpenVINO: sessions, inputs as mmdet prepares them, and an
 mmengine model that lets ``tools/test.py CONFIG FILE.onnx [--runtime openvino]`` evaluate it through the config's
 dataset, pipeline and metric."""
-import collections
-import json
-import tempfile
 from types import SimpleNamespace
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -67,25 +64,6 @@ def inference_session(path: str, runtime: str = 'onnxruntime', threads: Optional
     if runtime not in RUNTIMES:
         raise ValueError(f'runtime={runtime!r} is invalid: it must be one of {sorted(RUNTIMES)}')
     return RUNTIMES[runtime](path, threads)
-
-
-def kernel_time_by_op_type(path: str, feed: Dict[str, np.ndarray], runs: int, warmup: int = 0, threads: int = 1,
-                            optimization: str = 'ORT_ENABLE_ALL') -> Tuple[collections.Counter, collections.Counter]:
-    """ONNX Runtime's profile of ``runs`` runs of the model at ``path`` on the CPU, after ``warmup`` unprofiled ones:
-    kernel microseconds and kernel calls per operator type (summed over the runs)."""
-    session = ort_session(path, threads, optimization, profile_prefix=f'{tempfile.mkdtemp()}/profile')
-    for _ in range(warmup + runs):
-        session.run(None, feed)
-    with open(session.end_profiling()) as profile:
-        events = json.load(profile)
-    model_runs = [event for event in events if event.get('name') == 'model_run']
-    start = model_runs[warmup - 1]['ts'] + model_runs[warmup - 1]['dur'] if warmup else 0
-    time_us, calls = collections.Counter(), collections.Counter()
-    for event in events:
-        if event.get('cat') == 'Node' and event['name'].endswith('_kernel_time') and event['ts'] > start:
-            time_us[event['args']['op_name']] += event['dur']
-            calls[event['args']['op_name']] += 1
-    return time_us, calls
 
 
 def fixed_input_size(session) -> Optional[Tuple[int, int]]:
