@@ -5,6 +5,7 @@ find their annotated cells, read from their VOC files, in ONNX Runtime and in Op
 quantized on its training set and evaluated through tools/test.py in both runtimes. The graph's structure is
 checked with onnx itself.
 """
+import re
 import warnings
 
 import mmcv
@@ -13,10 +14,14 @@ import onnx
 import pytest
 import torch
 from mmdet.registry import MODELS
+from mmengine.analysis import FlopAnalyzer
 from mmengine.config import Config, DictAction
 
 from mmdet_ghostnet.export.compare import match_detections, same_detections
-from mmdet_ghostnet.export.exporter import OUTPUT_NAMES, pipeline_image
+from mmdet_ghostnet.export.end2end import HeadOutputs
+from mmdet_ghostnet.export.exporter import OUTPUT_NAMES, load_detector, pipeline_image
+from mmdet_ghostnet.export.fuse import fuse_for_deploy
+from mmdet_ghostnet.export.quantize import quantize_int8
 from mmdet_ghostnet.export.runtime import batch_images, inference_session, onnx_model_config
 from mmdet_ghostnet.utils.model_zoo import load_zoo, recommended
 
@@ -70,6 +75,51 @@ def test_int8_file_is_a_qdq_graph_with_the_float_contract(nano_int8):
     assert 'success: the int8 model finds what PyTorch finds' in nano_int8['stdout']
 
 
+def test_int8_network_is_int8_between_its_convolutions_and_the_post_processing_float(nano_int8):
+    graph = onnx.load(str(nano_int8['int8'])).graph
+    producers = {output: node for node in graph.node for output in node.output}
+
+    def takes_int8(node) -> bool:  # every input that another node computes comes dequantized
+        computed = [name for name in node.input if name in producers]
+        return bool(computed) and all(producers[name].op_type == 'DequantizeLinear' for name in computed)
+
+    quantized = {node.input[0] for node in graph.node if node.op_type == 'QuantizeLinear'}
+    joins = [node for node in graph.node if node.op_type in ('Concat', 'Add') and '/backbone/' in node.name]
+    assert len(joins) > 40  # the Ghost modules' joins and the residual sums, int8 in and out
+    assert all(takes_int8(node) and set(node.output) & quantized for node in joins)
+    # Nothing outside the network computes in int8 (gives an output that is quantized again): not the
+    # post-processing, not the heads' stride scaling; only the normalisation feeds the first conv's quantization.
+    outside = [node for node in graph.node if node.op_type not in ('QuantizeLinear', 'DequantizeLinear')
+               and (node.name.count('/') == 1 or node.name.startswith('/bbox_head/Mul'))]
+    stem = next(node for node in graph.node if node.name.startswith('/backbone/conv_stem') and node.op_type == 'Conv')
+    normalisation = producers[producers[producers[stem.input[0]].input[0]].input[0]]  # ... -> Q -> DQ -> stem
+    assert len(outside) > 50 and normalisation.op_type == 'Div'
+    assert [node.name for node in outside if set(node.output) & quantized] == [normalisation.name]
+
+
+@pytest.mark.parametrize('runtime', ['onnxruntime', 'openvino'])
+def test_profile_tool_splits_kernel_time_by_operator_and_counts_the_detectors_multiply_adds(nano_int8, runtime):
+    config, weights = REPO / NANO['Config'], REPO / NANO['Weights']
+    result = run(REPO / 'tools' / 'profile_onnx.py', config, nano_int8['float32'], nano_int8['int8'],
+                 '--image', CHECK_IMAGE, '--runtime', runtime, '--runs', 2, '--warmup', 1, '--top', 40)
+    network = HeadOutputs(fuse_for_deploy(load_detector(nano_int8['cfg'], str(config), str(weights)))).eval()
+    analyzer = FlopAnalyzer(network, (torch.zeros(1, 3, 384, 512), )).unsupported_ops_warnings(False)
+    expected = analyzer.uncalled_modules_warnings(False).by_operator()['conv'] / 1e9  # mmengine's count: the oracle
+    reports = result.stdout.split(f' in {runtime}, 1 thread(s), input 384x512: ')[1:]
+    assert len(reports) == 2
+    for report in reports:
+        assert f'convolutions: {expected:.2f} G multiply-adds' in report
+        shares = [float(share) for share in re.findall(r' ms +([0-9.]+)%', report)]
+        assert 90 < sum(shares) <= 100.5 and shares == sorted(shares, reverse=True)
+    assert ('QLinearConv' if runtime == 'onnxruntime' else '_I8') in reports[1]
+
+
+def test_profile_tool_refuses_a_bad_runtime_naming_it(nano_int8):
+    result = run(REPO / 'tools' / 'profile_onnx.py', REPO / NANO['Config'], nano_int8['float32'], '--image',
+                 CHECK_IMAGE, '--runtime', 'tensorrt', expect_ok=False)
+    assert result.returncode == 2 and "--runtime='tensorrt' is invalid" in result.stderr and 'openvino' in result.stderr
+
+
 @pytest.mark.parametrize('runtime', ['onnxruntime', 'openvino'])
 @pytest.mark.parametrize('precision', ['float32', 'int8'])
 def test_each_variant_finds_the_annotated_cells(nano_int8, precision, runtime):
@@ -109,6 +159,17 @@ def test_openvino_pools_a_two_stage_detectors_rois_as_onnx_runtime(tiny_data, tm
                                                     for runtime in ('onnxruntime', 'openvino'))
     assert np.isfinite(ov_dets).all() and (ov_labels >= 0).sum() == (ort_labels >= 0).sum() > 0
     np.testing.assert_allclose(ov_dets, ort_dets, atol=1e-3)
+
+    # Its int8 file: the RoI head's layers in int8, the proposals (decoded outside the network) pooled in float.
+    quantize_int8(str(onnx_file), str(tmp_path / 'int8.onnx'), iter([feed['input']]))
+    graph = onnx.load(str(tmp_path / 'int8.onnx')).graph
+    producers = {output: node.op_type for node in graph.node for output in node.output}
+    pools, fcs = ([node for node in graph.node if node.op_type == kind] for kind in ('RoiAlign', 'Gemm'))
+    assert pools and all(producers.get(node.input[1]) != 'DequantizeLinear' for node in pools)
+    assert fcs and all(producers[node.input[0]] == producers[node.input[1]] == 'DequantizeLinear' for node in fcs)
+    for runtime in ('onnxruntime', 'openvino'):
+        dets, labels = inference_session(str(tmp_path / 'int8.onnx'), runtime).run(OUTPUT_NAMES, feed)
+        assert np.isfinite(dets).all() and (labels >= 0).sum() > 0
 
 
 @pytest.fixture(scope='module')
