@@ -7,12 +7,12 @@ REPORT = REPO / 'tools' / 'deploy_report.py'
 MACHINE = {'cpu': 'Test CPU', 'cpu_family': '23', 'cpu_model': '1', 'isa': ['AVX2'], 'date': '2026-12-07T02:00:00'}
 
 
-def write_report(path, threads: int, latency: dict) -> None:
+def write_report(path, threads: int, latency: dict, machine: dict = MACHINE) -> None:
     """A tools/benchmark.py report: ``latency[(model row, variant, batch)]`` = median ms."""
     rows = [dict(model=model, variant=variant, batch=batch, mode='inference', latency_median_ms=ms)
             for (model, variant, batch), ms in latency.items()]
     rows.append(dict(model='nano', variant='openvino', batch=8, mode='inference', error='Traceback ...'))
-    path.write_text(json.dumps(dict(machine=dict(MACHINE, threads=threads), rows=rows)))
+    path.write_text(json.dumps(dict(machine=dict(machine, threads=threads), rows=rows)))
 
 
 def test_the_table_gives_each_variants_map_latency_and_throughput(tmp_path):
@@ -50,3 +50,10 @@ def test_missing_inputs_are_named(tmp_path):
     write_report(report, 1, {})
     result = run(REPORT, '--benchmark', report, '--accuracy', tmp_path / 'nowhere', expect_ok=False)
     assert result.returncode == 2 and f"--accuracy='{tmp_path / 'nowhere'}' is not a folder" in result.stderr
+
+
+def test_reports_of_two_cpus_are_refused(tmp_path):
+    write_report(tmp_path / 'a.json', 1, {('nano', 'onnxruntime', 1): 60})
+    write_report(tmp_path / 'b.json', 1, {('nano', 'onnxruntime', 1): 30}, dict(MACHINE, cpu='Other CPU'))
+    result = run(REPORT, '--benchmark', tmp_path / 'a.json', tmp_path / 'b.json', expect_ok=False)
+    assert result.returncode == 2 and 'come from 2 CPUs (Other CPU, Test CPU)' in result.stderr

@@ -1,11 +1,11 @@
 """The deploy table of docs/deploy.md: each detector deployed in PyTorch and in every runtime x precision, with its
 BCCD test mAP, batch-1 latency and batch-8 throughput at each thread count, from tools/benchmark.py reports.
 
-    python tools/deploy_report.py --benchmark docs/deploy/runtimes/*.json --accuracy docs/deploy/int8
+    python tools/deploy_report.py --benchmark docs/deploy/runtimes/MACHINE/*.json --accuracy docs/deploy/accuracy
 
 ``--benchmark``: reports run with ``--onnxruntime --openvino --int8`` at batch sizes 1 and 8, one or more per
-thread count (several runs: mean and min-max). ``--accuracy``: a folder with ``<model>/test_<variant>.log`` of
-``tools/test.py`` (``deployed``: the checkpoint with ``--deploy``; ``float32_<runtime>`` and ``int8_<runtime>``: its
+thread count (several runs: mean and min-max), all of one CPU. ``--accuracy``: a folder with
+``<model>/test_<variant>.log`` of ``tools/test.py`` (``deployed``: the checkpoint with ``--deploy``; ``float32_<runtime>`` and ``int8_<runtime>``: its
 two exports), whose ``metrics:`` line gives the mAP.
 """
 import argparse
@@ -83,6 +83,10 @@ def main() -> None:
     if args.accuracy is not None and not args.accuracy.is_dir():
         parser.error(f'--accuracy={str(args.accuracy)!r} is not a folder')
     found, threads, machines = latencies(args.benchmark)
+    cpus = {(machine['cpu'], machine.get('cpu_family'), machine.get('cpu_model')) for machine in machines}
+    if len(cpus) > 1:
+        parser.error(f'--benchmark reports come from {len(cpus)} CPUs ({", ".join(sorted(cpu[0] for cpu in cpus))}): '
+                     'a table is of one machine')
     models = list(dict.fromkeys(model for model, variant, _, _ in found if variant != 'eager'))
     print(table(found, threads, models, args.accuracy))
     cpu = machines[0]
