@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,13 @@ def test_keep_freed_memory_stops_faulting_in_reused_memory():
     pages = 64 * 2**20 / os.sysconf('SC_PAGE_SIZE')
     assert default > 0.9 * pages  # glibc's default: every allocation faults its pages in again
     assert kept < 0.01 * pages
+
+
+def test_interleaved_times_runs_each_step_once_a_round_and_times_only_the_rounds_after_the_warmup():
+    from mmdet_ghostnet.benchmark.measure import interleaved_times
+    calls = []
+    steps = {'fast': lambda: calls.append('fast'), 'slow': lambda: (calls.append('slow'), time.sleep(0.02))}
+    times = interleaved_times(steps, rounds=3, warmup=2)
+    assert calls == ['fast', 'slow'] * 5  # round-robin, warm-up rounds included
+    assert {name: len(values) for name, values in times.items()} == {'fast': 3, 'slow': 3}
+    assert min(times['slow']) >= 20 > max(times['fast'])  # milliseconds

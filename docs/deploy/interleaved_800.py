@@ -6,11 +6,11 @@ model alike (tools/benchmark.py times one model after another, in separate proce
 """
 import statistics
 import tempfile
-import time
 
 import torch
 from mmengine.logging import MMLogger
 
+from mmdet_ghostnet.benchmark.measure import interleaved_times
 from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME, build_model
 from mmdet_ghostnet.benchmark.workloads import WORKLOADS
 from mmdet_ghostnet.export.exporter import export_onnx
@@ -32,14 +32,8 @@ export_onnx(module, example, f'{folder}/ghostnet.onnx', names)
 session = ort_session(f'{folder}/ghostnet.onnx', threads=1)
 steps['GhostNet 1.0x, ONNX Runtime'] = lambda: session.run(None, {'input': images.numpy()})
 
-times = {name: [] for name in steps}
 with torch.no_grad():
-    for round_ in range(WARMUP + ROUNDS):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            if round_ >= WARMUP:
-                times[name].append((time.perf_counter() - start) * 1e3)
+    times = interleaved_times(steps, ROUNDS, WARMUP)
 timm = statistics.median(times['timm ghostnet_100 (blocks 0-8), PyTorch'])
 print(f'{ROUNDS} rounds after {WARMUP} warm-up rounds; median (min-max) ms; timm eager / row')
 for name, values in times.items():

@@ -5,11 +5,12 @@ GhostNet with and without ONNX Runtime's layout optimisation, timed alternately 
 """
 import statistics
 import tempfile
-import time
+from functools import partial
 
 import torch
 from mmengine.logging import MMLogger
 
+from mmdet_ghostnet.benchmark.measure import interleaved_times
 from mmdet_ghostnet.benchmark.models import SPECS_BY_NAME, build_model
 from mmdet_ghostnet.benchmark.workloads import WORKLOADS
 from mmdet_ghostnet.export.exporter import export_onnx
@@ -38,12 +39,6 @@ for name in ('GhostNet 1.0x', 'mmdet MobileNetV2 1.0x'):
 
 sessions = {level: ort_session(paths['GhostNet 1.0x'], 1, level)
             for level in ('ORT_ENABLE_EXTENDED', 'ORT_ENABLE_ALL')}
-times = {level: [] for level in sessions}
-for round_ in range(8):
-    for level, runner in sessions.items():
-        start = time.perf_counter()
-        runner.run(None, feed)
-        if round_ >= 2:
-            times[level].append((time.perf_counter() - start) * 1e3)
+times = interleaved_times({level: partial(runner.run, None, feed) for level, runner in sessions.items()}, 6, 2)
 for level, values in times.items():
     print(f'GhostNet 1.0x, {level}: median {statistics.median(values):.0f} ms (min {min(values):.0f}), 6 runs')

@@ -256,6 +256,19 @@ def _time_runs(step: Callable[[], None], warmup: int, repeats: int,
     return times, (_minor_faults() - faults_before) / repeats
 
 
+def interleaved_times(steps: Mapping[str, Callable[[], Any]], rounds: int, warmup: int) -> Dict[str, List[float]]:
+    """Milliseconds of each of ``steps`` (name -> callable) over ``rounds`` round-robin rounds after ``warmup``
+    untimed ones: one process, every step once per round, so that a varying load on a shared core hits each alike."""
+    times = {name: [] for name in steps}
+    for round_ in range(warmup + rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            if round_ >= warmup:
+                times[name].append((time.perf_counter() - start) * 1e3)
+    return times
+
+
 def _to_channels_last(inputs: Any) -> Any:
     if isinstance(inputs, Tensor):
         return inputs.contiguous(memory_format=torch.channels_last) if inputs.dim() == 4 else inputs
