@@ -203,6 +203,15 @@ def test_raw_head_outputs_agree_within_1e_4_of_their_magnitude(exported, tmp_pat
         assert np.abs(output - reference.numpy()).max() <= 1e-4 * reference.abs().max().item()
 
 
+def test_head_outputs_without_normalisation_take_the_normalised_batch(exported):
+    images = torch.stack([item['inputs'].float() for item in exported['items'][:2]])
+    heads, network = HeadOutputs(exported['detector']).eval(), HeadOutputs(exported['detector'], normalize=False).eval()
+    with torch.no_grad():
+        for ours, theirs in zip(network(heads.end2end.normalize(images)), heads(images)):
+            torch.testing.assert_close(ours, theirs)
+        assert not torch.allclose(network(images)[0], heads(images)[0])  # raw images are not what it takes
+
+
 @pytest.mark.parametrize('exported', TOOL_CASES, indirect=True)
 def test_test_tool_evaluates_the_onnx_file_like_the_checkpoint(exported, tmp_path, monkeypatch, capsys):
     """tools/test.py FILE.onnx: the COCO metrics and, per image in original pixels, the detections of mmdet's own

@@ -212,13 +212,16 @@ class End2EndDetector(nn.Module):
 class HeadOutputs(nn.Module):
     """The raw dense outputs of a detector's first head (RetinaNet: class and box maps per level; YOLOX: and its
     objectness maps; Faster R-CNN: the RPN's), from the same ``input`` as ``End2EndDetector``: for checking an
-    export before post-processing."""
+    export before post-processing. With ``normalize=False`` the input is the normalised batch instead (the
+    network alone, for runtimes that normalise while converting the image)."""
 
-    def __init__(self, detector: nn.Module) -> None:
+    def __init__(self, detector: nn.Module, normalize: bool = True) -> None:
         super().__init__()
         self.end2end = End2EndDetector(detector)
+        self.normalize = normalize
 
     def forward(self, images: Tensor) -> Tuple[Tensor, ...]:
         detector = self.end2end.detector
         head = detector.rpn_head if self.end2end.two_stage else detector.bbox_head
-        return tuple(itertools.chain(*head(detector.extract_feat(self.end2end.normalize(images)))))
+        inputs = self.end2end.normalize(images) if self.normalize else images
+        return tuple(itertools.chain(*head(detector.extract_feat(inputs))))
