@@ -22,7 +22,7 @@ from mmdet_ghostnet.export.end2end import HeadOutputs
 from mmdet_ghostnet.export.exporter import OUTPUT_NAMES, load_detector, pipeline_image
 from mmdet_ghostnet.export.fuse import fuse_for_deploy
 from mmdet_ghostnet.export.quantize import quantize_int8
-from mmdet_ghostnet.export.runtime import batch_images, inference_session, onnx_model_config
+from mmdet_ghostnet.export.runtime import batch_images, inference_session, onnx_model_config, padding_value
 from mmdet_ghostnet.utils.model_zoo import load_zoo, recommended
 
 from test_shipped_weights import IMAGES, as_tensors, assert_finds_cells
@@ -153,7 +153,7 @@ def test_openvino_pools_a_two_stage_detectors_rois_as_onnx_runtime(tiny_data, tm
     run(REPO / 'tools' / 'export_onnx.py', FASTER_RCNN_DEMO, tmp_path / 'random.pth', '--out', onnx_file,
         '--cfg-options', *options)
     item = pipeline_image(cfg, mmcv.imread(str(sorted((tiny_data / 'val').glob('*.png'))[0])))
-    padding = torch.tensor(onnx_model_config(cfg.model, str(onnx_file))['padding_value'])
+    padding = torch.tensor(padding_value(cfg.model))
     feed = {'input': batch_images([item['inputs']], (128, 128), padding).numpy()}
     (ort_dets, ort_labels), (ov_dets, ov_labels) = (inference_session(str(onnx_file), runtime).run(OUTPUT_NAMES, feed)
                                                     for runtime in ('onnxruntime', 'openvino'))

@@ -19,7 +19,7 @@ from mmengine.registry import init_default_scope
 
 from mmdet_ghostnet.export.exporter import pipeline_image
 from mmdet_ghostnet.export.profile import CONV_TYPES, PROFILERS, conv_multiply_adds
-from mmdet_ghostnet.export.runtime import batch_images, fixed_input_size, inference_session, onnx_model_config
+from mmdet_ghostnet.export.runtime import batch_images, fixed_input_size, inference_session, padding_value
 from mmdet_ghostnet.utils.cli import check_config_file, check_existing_file
 
 
@@ -56,7 +56,7 @@ def main() -> int:
         print(f'profile_onnx.py: error: --image={args.image!r} is not an image that OpenCV can read', file=sys.stderr)
         return 2
     inputs = pipeline_image(cfg, image)['inputs']
-    padding = torch.tensor(onnx_model_config(cfg.model, '')['padding_value'])
+    padding = torch.tensor(padding_value(cfg.model))
     for path in args.models:
         size = fixed_input_size(inference_session(path))
         if size is None:

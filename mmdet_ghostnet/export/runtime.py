@@ -141,11 +141,17 @@ class OnnxRuntimeDetector(BaseModel):
         raise NotImplementedError(f'{type(self).__name__} runs only through test_step (tools/test.py)')
 
 
+def padding_value(model_cfg: dict) -> List[float]:
+    """Per channel of the exported ``input`` (BGR): the raw value that the detector ``model_cfg``'s data
+    preprocessor normalises to 0, with which batches are padded."""
+    preprocessor = model_cfg.get('data_preprocessor', {})
+    mean = list(preprocessor.get('mean') or [0.0, 0.0, 0.0])
+    return mean[::-1] if preprocessor.get('bgr_to_rgb') else mean
+
+
 def onnx_model_config(model_cfg: dict, onnx_file: str, threads: Optional[int] = None,
                       runtime: str = 'onnxruntime') -> dict:
     """The ``model`` config that evaluates ``onnx_file`` in ``runtime`` in place of the detector ``model_cfg``."""
-    preprocessor = model_cfg.get('data_preprocessor', {})
-    mean = list(preprocessor.get('mean') or [0.0, 0.0, 0.0])
     return dict(type='OnnxRuntimeDetector', onnx_file=onnx_file, threads=threads, runtime=runtime,
-                padding_value=mean[::-1] if preprocessor.get('bgr_to_rgb') else mean,
-                pad_size_divisor=preprocessor.get('pad_size_divisor', 1))
+                padding_value=padding_value(model_cfg),
+                pad_size_divisor=model_cfg.get('data_preprocessor', {}).get('pad_size_divisor', 1))
