@@ -3,18 +3,18 @@ pre- or post-processing), one thread, on one image: the largest output differenc
 latency, interleaved rounds.
 
     pip install ncnn==1.0.20261020 pnnx==20261020   # not in the deploy extra: ncnn is slower here (docs/deploy.md)
-    taskset -c 1 python docs/deploy/ncnn_check.py CONFIG CHECKPOINT IMAGE > docs/deploy/ncnn_check.txt
+    for r in 1 2 3; do
+        taskset -c 1 python docs/deploy/ncnn_check.py CONFIG CHECKPOINT IMAGE > docs/deploy/ncnn_check_run$r.txt; done
 
 The network is exported to ONNX (BatchNorms folded; the channel swap and normalisation left out, as an ncnn
-application does them while converting the image), converted by pnnx to ncnn (float32 weights), and run by ncnn with its defaults for the CPU (packed layouts, Winograd / SGEMM convolutions; ``fp16``
-and ``bf16`` storage where the CPU has them) and with float32 only.
+application does them while converting the image), converted by pnnx to ncnn (float32 weights), and run by ncnn
+with its defaults for the CPU (packed layouts, Winograd / SGEMM convolutions; ``fp16`` and ``bf16`` storage where
+the CPU has them) and with float32 only.
 """
-import itertools
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import mmcv
@@ -23,25 +23,14 @@ import numpy as np
 import pnnx
 import torch
 from mmengine.config import Config
-from torch import nn
 
-from mmdet_ghostnet.export.end2end import End2EndDetector
+from mmdet_ghostnet.benchmark.measure import interleaved_times
+from mmdet_ghostnet.export.end2end import HeadOutputs
 from mmdet_ghostnet.export.exporter import default_input_size, export_onnx, load_detector, pipeline_image
 from mmdet_ghostnet.export.fuse import fuse_for_deploy
 from mmdet_ghostnet.export.runtime import batch_images, inference_session
 
 ROUNDS, WARMUP = 30, 3
-
-
-class Network(nn.Module):
-    """The detector's backbone, neck and dense head: normalised images -> class and box maps of every level."""
-
-    def __init__(self, detector: nn.Module) -> None:
-        super().__init__()
-        self.detector = detector
-
-    def forward(self, inputs: torch.Tensor):
-        return tuple(itertools.chain(*self.detector.bbox_head(self.detector.extract_feat(inputs))))
 
 
 def ncnn_runner(param: Path, weights: Path, outputs: int, float32_only: bool):
@@ -66,9 +55,9 @@ def main() -> None:
     torch.set_grad_enabled(False)
     cfg = Config.fromfile(config)
     detector = fuse_for_deploy(load_detector(cfg, config, checkpoint), channels_last=False)
-    end2end = End2EndDetector(detector)
-    network = Network(detector).eval()
+    network = HeadOutputs(detector, normalize=False).eval()
     size = default_input_size(cfg)
+    end2end = network.end2end
     example = end2end.normalize(batch_images([pipeline_image(cfg, mmcv.imread(image))['inputs']], size,
                                              end2end.padding_value()))
     folder = Path(tempfile.mkdtemp())
@@ -94,14 +83,7 @@ def main() -> None:
         difference = max(float(np.abs(ours.reshape(theirs.shape) - theirs).max())
                          for ours, theirs in zip(run(), reference))
         print(f'{name:16s} largest |output difference| from ONNX Runtime: {difference:.2e}')
-    times = {name: [] for name in runners}
-    for round_ in range(WARMUP + ROUNDS):
-        for name, run in runners.items():
-            start = time.perf_counter()
-            run()
-            if round_ >= WARMUP:
-                times[name].append((time.perf_counter() - start) * 1e3)
-    for name, values in times.items():
+    for name, values in interleaved_times(runners, ROUNDS, WARMUP).items():
         print(f'{name:16s} median {statistics.median(values):6.1f} ms (min {min(values):.1f}, max {max(values):.1f}), '
               f'{ROUNDS} interleaved rounds')
 
